@@ -1,0 +1,16 @@
+// The hashmatch subcommands. Each returns the process exit status.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace hm::cli {
+
+/// Exit statuses shared by every command.
+constexpr int kExitOk = 0;         ///< every input processed
+constexpr int kExitSomeFailed = 1; ///< finished, some inputs have error records
+constexpr int kExitUsage = 2;      ///< bad arguments or a fatal error; nothing reliable written
+
+int run_hash(const std::vector<std::string>& args);
+
+}  // namespace hm::cli

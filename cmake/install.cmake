@@ -1,0 +1,2 @@
+include(GNUInstallDirs)
+install(TARGETS hashmatch RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})

@@ -1,0 +1,49 @@
+// Writes hash records as JSONL, CSV or text.
+#pragma once
+
+#include <stdio.h>
+
+#include <string>
+
+#include "hash_record.hpp"
+
+namespace hm {
+
+enum class ReportFormat { Jsonl, Csv, Text };
+
+/// Which optional fields the report carries (what was asked for).
+struct ReportFields {
+  bool pdq = true;
+  bool dihedral = false;
+  bool md5 = true;
+  bool sha1 = true;
+  bool sha256 = true;
+};
+
+/// One JSON object, no trailing newline. Contract (README "Report format"):
+/// path, status, then error or the hashes; path_hex when path is not UTF-8.
+std::string record_to_json(const HashRecord& record, const ReportFields& fields);
+/// The CSV header line and one CSV row (no trailing newline).
+std::string csv_header(const ReportFields& fields);
+std::string record_to_csv(const HashRecord& record, const ReportFields& fields);
+/// One human-readable line: hashes then two spaces and the path.
+std::string record_to_text(const HashRecord& record, const ReportFields& fields);
+
+/// Streams records to a FILE*, header first for CSV. Throws
+/// std::runtime_error when the output cannot be written.
+class ReportWriter {
+ public:
+  ReportWriter(FILE* out, ReportFormat format, ReportFields fields);
+  void write(const HashRecord& record);
+  void flush();
+
+ private:
+  void put(const std::string& line);
+
+  FILE* out_;
+  ReportFormat format_;
+  ReportFields fields_;
+  bool header_written_ = false;
+};
+
+}  // namespace hm

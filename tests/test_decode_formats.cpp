@@ -1,0 +1,2 @@
+// PNG, WebP, GIF and BMP decoders against ImageMagick's pixels (being written).
+#include <gtest/gtest.h>
