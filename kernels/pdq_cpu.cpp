@@ -147,7 +147,7 @@ void blur_and_sample(float* luma, int h, int w, float* grid, PdqScratch& scratch
   int rows[kGrid];
   sample_indices(w, cols);
   sample_indices(h, rows);
-  scratch.work.resize((size_t)h * w);
+  scratch.work.resize((size_t)h * std::max(w, kGrid));  // [h, w], then [h, 64]
   // Vector lanes need 32-byte alignment, which std::vector does not promise.
   scratch.lanes.resize((size_t)std::max(w, kGrid) * kLanes + w + kLanes);
   float* work = scratch.work.data();
