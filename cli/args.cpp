@@ -79,7 +79,9 @@ unsigned long long parse_count(const std::string& option, const std::string& val
   errno = 0;
   char* end = nullptr;
   const unsigned long long v = strtoull(value.c_str(), &end, 10);
-  if (value.empty() || value[0] == '-' || *end != '\0' || errno == ERANGE)
+  // strtoull skips leading blanks and accepts a sign ("-5" wraps round to a
+  // huge value): only plain digits are a count.
+  if (value.empty() || value[0] < '0' || value[0] > '9' || *end != '\0' || errno == ERANGE)
     throw UsageError("option --" + option + " needs a non-negative integer, not '" + value + "'");
   return v;
 }

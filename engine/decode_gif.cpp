@@ -36,7 +36,7 @@ int read_gif_bytes(GifFileType* gif, GifByteType* dest, int length) {
     n = in->size - in->pos;
     in->truncated = true;
   }
-  memcpy(dest, in->data + in->pos, n);
+  if (n > 0) memcpy(dest, in->data + in->pos, n);
   in->pos += n;
   return (int)n;
 }
@@ -77,9 +77,10 @@ DecodeOutcome decode_gif(const uint8_t* data, size_t size, const DecodeOptions& 
   out.width = gif->SWidth;
   out.height = gif->SHeight;
   // The screen is never allocated, but a screen above the limit is as suspect as an image.
-  if (std::string limit = check_pixel_limit((uint64_t)gif->SWidth, (uint64_t)gif->SHeight, options);
-      !limit.empty() && limit.rfind("limit:", 0) == 0) {
-    out.error = "limit: GIF logical screen " + limit.substr(strlen("limit: "));
+  if ((uint64_t)gif->SWidth * (uint64_t)gif->SHeight > options.max_pixels) {
+    out.error = "limit: GIF logical screen is " + std::to_string(gif->SWidth) + "x" +
+                std::to_string(gif->SHeight) + ", above the limit of " +
+                std::to_string(options.max_pixels) + " pixels (--max-pixels)";
     return out;
   }
 

@@ -113,7 +113,8 @@ DecodeOutcome decode_jpeg(const uint8_t* data, size_t size, const DecodeOptions&
   } else if (cmyk) {
     cinfo.out_color_space = JCS_CMYK;
   } else {
-    cinfo.out_color_space = JCS_RGB;
+    // RGB padded to 4 bytes: the same samples as JCS_RGB, aligned for luma.
+    cinfo.out_color_space = JCS_EXT_RGBX;
   }
   jpeg_start_decompress(&cinfo);
   const int width = (int)cinfo.output_width;
@@ -121,7 +122,7 @@ DecodeOutcome decode_jpeg(const uint8_t* data, size_t size, const DecodeOptions&
   PixelFormat format;
   format.width = width;
   format.height = (int)cinfo.output_height;
-  format.channels = comps == 1 ? 1 : 3;
+  format.channels = comps == 1 ? 1 : cmyk ? 3 : 4;
   sink.begin(format);
 
   const int batch = std::max(1, cinfo.rec_outbuf_height);

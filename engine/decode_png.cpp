@@ -235,6 +235,19 @@ DecodeOutcome decode_png(const uint8_t* data, size_t size, const DecodeOptions& 
     return out;
   }
 
+  // libpng reports IHDR only after reading every chunk up to the image data; check the size
+  // straight from IHDR first, so that a huge image is refused however the rest looks.
+  if (size >= 24 && memcmp(data + 12, "IHDR", 4) == 0) {
+    const uint32_t w = (uint32_t)data[16] << 24 | data[17] << 16 | data[18] << 8 | data[19];
+    const uint32_t h = (uint32_t)data[20] << 24 | data[21] << 16 | data[22] << 8 | data[23];
+    if (std::string limit = check_pixel_limit(w, h, options); limit.rfind("limit:", 0) == 0) {
+      out.width = (int)std::min<uint32_t>(w, 0x7fffffff);
+      out.height = (int)std::min<uint32_t>(h, 0x7fffffff);
+      out.error = std::move(limit);
+      return out;
+    }
+  }
+
   PngContext ctx;
   ctx.data = data;
   ctx.size = size;

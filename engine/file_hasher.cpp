@@ -113,7 +113,7 @@ HashRecord FileHasher::hash_bytes(const std::string& path, const uint8_t* data, 
       record.error = "decode: decoder delivered an incomplete image";
       return record;
     }
-    pdq::pdq_hash_cpu(sink_.image(), options_.dihedral, result_, scratch_);
+    sink_.hash(options_.dihedral, result_);
     record.has_pdq = true;
     record.pdq = result_.hash;
     record.quality = result_.quality;

@@ -9,7 +9,7 @@
 #include "decode.hpp"
 #include "hash_record.hpp"
 #include "pdq_cpu.hpp"
-#include "pdq_grid_sink.hpp"
+#include "pdq_sink.hpp"
 
 namespace hm {
 
@@ -42,8 +42,7 @@ class FileHasher {
 
   HashOptions options_;
   std::vector<uint8_t> buffer_;
-  PdqGridSink sink_;
-  pdq::PdqScratch scratch_;
+  PdqSink sink_;
   pdq::PdqResult result_;
 };
 

@@ -19,7 +19,9 @@ namespace hm {
 template <typename In, typename Out, typename Next, typename Work, typename Emit>
 void run_ordered(int threads, size_t window, Next&& next, Work&& work, Emit&& emit) {
   if (threads < 1) threads = 1;
-  if (window < (size_t)threads) window = (size_t)threads;
+  // Honour the caller's window even below the thread count (extra workers
+  // just wait): raising it would break the memory bound promised above.
+  if (window < 1) window = 1;
   std::mutex mutex;
   std::condition_variable changed;
   std::vector<std::optional<Out>> slots(window);
@@ -83,8 +85,6 @@ void run_ordered(int threads, size_t window, Next&& next, Work&& work, Emit&& em
       });
       if (stop || !slots[emitted % window].has_value()) break;
       ready.swap(slots[emitted % window]);
-      ++emitted;
-      changed.notify_all();
     }
     try {
       emit(*ready);
@@ -92,6 +92,11 @@ void run_ordered(int threads, size_t window, Next&& next, Work&& work, Emit&& em
       fail(std::current_exception());
       break;
     }
+    // Count the result as emitted only once emit is done with it, so the
+    // one being emitted is part of the window (at most `window` in flight).
+    std::lock_guard<std::mutex> lock(mutex);
+    ++emitted;
+    changed.notify_all();
   }
   for (auto& t : pool) t.join();
   if (failure) std::rethrow_exception(failure);

@@ -50,6 +50,16 @@ bool PathSource::expand(const std::string& path, bool is_operand, SourceItem& it
   // Operands are followed like any command-line file; entries found while
   // walking are not, so a link to a parent directory cannot loop.
   const int rc = is_operand ? stat(path.c_str(), &st) : lstat(path.c_str(), &st);
+  if (rc == 0 && S_ISLNK(st.st_mode)) {
+    // Say why a link to a directory is not walked (the hasher would report
+    // it as "is a directory (use -r ...)", which misleads under -r).
+    struct stat target;
+    if (stat(path.c_str(), &target) == 0 && S_ISDIR(target.st_mode)) {
+      item.path = path;
+      item.error = "read: symbolic link to a directory, not followed";
+      return true;
+    }
+  }
   if (rc != 0 || !S_ISDIR(st.st_mode)) {
     item.path = path;  // the hasher reports missing files, links and specials
     item.error.clear();

@@ -14,7 +14,9 @@ namespace hm {
 struct PixelFormat {
   int width = 0;
   int height = 0;
-  int channels = 3;  ///< 1 (grey) or 3 (RGB); alpha never reaches a sink
+  /// 1 grey, 3 RGB, or 4: RGB plus one byte that is ignored (padding, or an
+  /// alpha channel: the reference drops alpha, it never composites).
+  int channels = 3;
   /// When true, an RGB image whose pixels are all R = G = B is hashed as grey,
   /// as the reference's ImageMagick-to-PNM step does. False for formats the
   /// reference reads natively (BMP), which always take the RGB path.

@@ -1,5 +1,8 @@
 #include "pdq_cpu.hpp"
 
+#include "box_blur_cpu.hpp"
+#include "luma_cpu.hpp"
+
 #include <math.h>
 #include <string.h>
 
@@ -9,176 +12,34 @@ namespace hm::pdq {
 
 namespace {
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-// One build runs everywhere; AVX2 machines get 8-lane code chosen at load time.
-#define HM_VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define HM_VECTOR_CLONES
-#endif
-
-constexpr int kLanes = 8;
-typedef float Lanes __attribute__((vector_size(kLanes * sizeof(float))));
-
-// ---- shared steps -------------------------------------------------------
-
 void compute_luma(const PdqImage& image, float* luma) {
-  const size_t n = (size_t)image.width * image.height;
-  const uint8_t* p = image.pixels;
-  if (image.channels == 1) {
-    for (size_t i = 0; i < n; ++i) luma[i] = (float)p[i];
-  } else if (image.grey) {
-    for (size_t i = 0; i < n; ++i) luma[i] = (float)p[3 * i];
-  } else {
-    for (size_t i = 0; i < n; ++i)
-      luma[i] = luma_rgb((float)p[3 * i], (float)p[3 * i + 1], (float)p[3 * i + 2]);
-  }
-}
-
-void sample_indices(int n, int* out) {
-  for (int i = 0; i < kGrid; ++i) out[i] = sample_index(i, n);
-}
-
-// ---- vectorised box filters --------------------------------------------
-//
-// Each output keeps its own sequential running sum, so computing 8 rows (or
-// 8 columns) side by side in vector lanes performs, lane by lane, exactly the
-// reference's operations: the results are bit-identical.
-
-/// Filters every row of in [h, w] with `window` and writes out[y][j] for each
-/// sampled column j: out is [h, ncols] with ncols = w (all columns, cols ==
-/// nullptr) or 64 (cols = sorted sample indices). `lanes` holds w * 8 floats.
-HM_VECTOR_CLONES
-void box_rows(const float* in, int h, int w, int window, const int* cols, float* out,
-              float* lanes) {
-  const BoxSpan s = box_span(window);
-  const int ncols = cols ? kGrid : w;
-  int y = 0;
-  for (; y + kLanes <= h; y += kLanes) {
-    Lanes* t = reinterpret_cast<Lanes*>(lanes);
-    for (int x = 0; x < w; ++x)
-      for (int r = 0; r < kLanes; ++r) t[x][r] = in[(size_t)(y + r) * w + x];
-    Lanes sum = {};
-    int count = 0;
-    for (int k = 0; k < s.lead && k < w; ++k) {
-      sum = sum + t[k];
-      ++count;
-    }
-    int j = 0;
-    for (int i = 0; i < w; ++i) {
-      if (i + s.lead < w) {
-        sum = sum + t[i + s.lead];
-        ++count;
-      }
-      if (i - s.lag - 1 >= 0) {
-        sum = sum - t[i - s.lag - 1];
-        --count;
-      }
-      if (cols == nullptr) {
-        const Lanes o = sum / (float)count;
-        for (int r = 0; r < kLanes; ++r) out[(size_t)(y + r) * ncols + i] = o[r];
-      } else {
-        for (; j < kGrid && cols[j] == i; ++j) {
-          const Lanes o = sum / (float)count;
-          for (int r = 0; r < kLanes; ++r) out[(size_t)(y + r) * ncols + j] = o[r];
-        }
-      }
-    }
-  }
-  // Leftover rows: the scalar line filter (same arithmetic, one lane).
-  for (; y < h; ++y) {
-    float* line = lanes;
-    box_filter_line(in + (size_t)y * w, 1, line, 1, w, window);
-    if (cols == nullptr) {
-      memcpy(out + (size_t)y * ncols, line, sizeof(float) * w);
-    } else {
-      for (int j = 0; j < kGrid; ++j) out[(size_t)y * ncols + j] = line[cols[j]];
-    }
-  }
-}
-
-/// Filters every column of in [h, w] with `window`; writes all h rows to out
-/// [h, w] (rows == nullptr) or the 64 sampled rows to out [64, w]. `sum`
-/// holds w floats.
-HM_VECTOR_CLONES
-void box_cols(const float* in, int h, int w, int window, const int* rows, float* out,
-              float* sum) {
-  const BoxSpan s = box_span(window);
-  std::fill(sum, sum + w, 0.0f);
-  int count = 0;
-  for (int k = 0; k < s.lead && k < h; ++k) {
-    const float* a = in + (size_t)k * w;
-    for (int x = 0; x < w; ++x) sum[x] = sum[x] + a[x];
-    ++count;
-  }
-  int j = 0;
-  for (int i = 0; i < h; ++i) {
-    const bool add = i + s.lead < h;
-    const bool sub = i - s.lag - 1 >= 0;
-    const float* a = in + (size_t)(i + s.lead) * w;
-    const float* b = in + (size_t)(i - s.lag - 1) * w;
-    if (add && sub) {
-      for (int x = 0; x < w; ++x) sum[x] = (sum[x] + a[x]) - b[x];
-    } else if (add) {
-      for (int x = 0; x < w; ++x) sum[x] = sum[x] + a[x];
-    } else if (sub) {
-      for (int x = 0; x < w; ++x) sum[x] = sum[x] - b[x];
-    }
-    count += (int)add - (int)sub;
-    const float c = (float)count;
-    if (rows == nullptr) {
-      float* o = out + (size_t)i * w;
-      for (int x = 0; x < w; ++x) o[x] = sum[x] / c;
-    } else {
-      for (; j < kGrid && rows[j] == i; ++j) {
-        float* o = out + (size_t)j * w;
-        for (int x = 0; x < w; ++x) o[x] = sum[x] / c;
-      }
-    }
-  }
-}
-
-/// Two blur passes of luma [h, w] sampled at the 64 x 64 grid. The second
-/// pass computes only what the grid reads: all running sums, but divisions
-/// and stores at sampled columns, then only the 64 sampled columns down.
-void blur_and_sample(float* luma, int h, int w, float* grid, PdqScratch& scratch) {
-  const int wx = box_window(w);
-  const int wy = box_window(h);
-  int cols[kGrid];
-  int rows[kGrid];
-  sample_indices(w, cols);
-  sample_indices(h, rows);
-  scratch.work.resize((size_t)h * std::max(w, kGrid));  // [h, w], then [h, 64]
-  // Vector lanes need 32-byte alignment, which std::vector does not promise.
-  scratch.lanes.resize((size_t)std::max(w, kGrid) * kLanes + w + kLanes);
-  float* work = scratch.work.data();
-  float* lanes = scratch.lanes.data();
-  while (reinterpret_cast<uintptr_t>(lanes) % sizeof(Lanes) != 0) ++lanes;
-  box_rows(luma, h, w, wx, nullptr, work, lanes);
-  box_cols(work, h, w, wy, nullptr, luma, lanes);
-  box_rows(luma, h, w, wx, cols, work, lanes);  // work is now [h, 64]
-  box_cols(work, h, kGrid, wy, rows, grid, lanes);
-}
-
-void finish(const float* grid, bool dihedral, bool dihedral_only, PdqResult& result) {
-  float dct[kDct * kDct];
-  pdq_dct16(grid, dct);
-  if (!dihedral_only) {
-    result.quality = pdq_quality(grid);
-    result.hash = pdq_bits(dct, 0);
-  }
-  if (dihedral)
-    for (int t = 0; t < kDihedralCount; ++t) result.dihedral[t] = pdq_bits(dct, t);
-}
-
-bool below_min_size(const PdqImage& image, bool dihedral, PdqResult& result) {
-  result = PdqResult{};
-  if (image.width >= kMinSide && image.height >= kMinSide) return false;
-  result.below_min_size = true;
-  (void)dihedral;  // all eight hashes stay zero, as the reference's are
-  return true;
+  const int channels = image.channels;
+  const size_t stride = (size_t)image.width * channels;
+  for (int y = 0; y < image.height; ++y)
+    luma_row_cpu(image.pixels + y * stride, channels, nullptr, image.width,
+                 luma + (size_t)y * image.width);
+  if (image.grey && channels != 1) luma_rgb_to_grey_cpu(luma, (int64_t)image.width * image.height);
 }
 
 }  // namespace
+
+bool pdq_below_min_size(int w, int h, PdqResult& result) {
+  result = PdqResult{};
+  if (w >= kMinSide && h >= kMinSide) return false;
+  result.below_min_size = true;
+  return true;
+}
+
+void pdq_hash_grids(const float* grid, const float* dihedral_grid, bool dihedral,
+                    PdqResult& result) {
+  float dct[kDct * kDct];
+  pdq_dct16(grid, dct);
+  result.quality = pdq_quality(grid);
+  result.hash = pdq_bits(dct, 0);
+  if (!dihedral) return;
+  if (dihedral_grid != grid) pdq_dct16(dihedral_grid, dct);
+  for (int t = 0; t < kDihedralCount; ++t) result.dihedral[t] = pdq_bits(dct, t);
+}
 
 const std::array<float, kDct * kGrid>& dct_matrix() {
   static const std::array<float, kDct * kGrid> matrix = [] {
@@ -251,29 +112,25 @@ Hash256 pdq_bits(const float* dct, int transform) {
   return hash;
 }
 
-void pdq_hash_cpu(const PdqImage& image, bool dihedral, PdqResult& result, PdqScratch& scratch) {
-  if (below_min_size(image, dihedral, result)) return;
-  const int w = image.width;
-  const int h = image.height;
-  scratch.luma.resize((size_t)w * h);
-  float* luma = scratch.luma.data();
-  compute_luma(image, luma);
+void pdq_hash_luma_cpu(const float* luma, int w, int h, bool dihedral, PdqResult& result,
+                       PdqScratch& scratch) {
+  if (pdq_below_min_size(w, h, result)) return;
   float grid[kGrid * kGrid];
-  if (w == kGrid && h == kGrid) {
-    // The reference's plain entry point skips the blur at exactly 64 x 64;
-    // its dihedral entry point blurs anyway.
-    finish(luma, false, false, result);
-    if (!dihedral) return;
-    blur_and_sample(luma, h, w, grid, scratch);
-    finish(grid, true, true, result);
-    return;
-  }
-  blur_and_sample(luma, h, w, grid, scratch);
-  finish(grid, dihedral, false, result);
+  blur_and_sample_cpu(luma, h, w, grid, scratch.blur);
+  // At exactly 64 x 64 the reference's plain hash skips the blur.
+  const bool unblurred = w == kGrid && h == kGrid;
+  pdq_hash_grids(unblurred ? luma : grid, grid, dihedral, result);
+}
+
+void pdq_hash_cpu(const PdqImage& image, bool dihedral, PdqResult& result, PdqScratch& scratch) {
+  if (pdq_below_min_size(image.width, image.height, result)) return;
+  scratch.luma.resize((size_t)image.width * image.height);
+  compute_luma(image, scratch.luma.data());
+  pdq_hash_luma_cpu(scratch.luma.data(), image.width, image.height, dihedral, result, scratch);
 }
 
 void pdq_hash_reference(const PdqImage& image, bool dihedral, PdqResult& result) {
-  if (below_min_size(image, dihedral, result)) return;
+  if (pdq_below_min_size(image.width, image.height, result)) return;
   const int w = image.width;
   const int h = image.height;
   std::vector<float> luma((size_t)w * h);

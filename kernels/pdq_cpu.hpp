@@ -8,6 +8,7 @@
 #include <array>
 #include <vector>
 
+#include "box_blur_cpu.hpp"
 #include "pdq_math.hpp"
 
 namespace hm::pdq {
@@ -35,8 +36,7 @@ struct PdqResult {
 /// Reusable buffers, one per thread, so hashing allocates nothing per image.
 struct PdqScratch {
   std::vector<float> luma;
-  std::vector<float> work;
-  std::vector<float> lanes;
+  BlurPipeline blur;
 };
 
 /// The 16 x 64 DCT matrix (row u = frequency u + 1), computed in double and
@@ -47,8 +47,22 @@ const std::array<float, kDct * kGrid>& dct_matrix();
 /// pdq_hash_reference. With `dihedral`, also fills result.dihedral.
 void pdq_hash_cpu(const PdqImage& image, bool dihedral, PdqResult& result, PdqScratch& scratch);
 
+/// The same from a luma plane [h, w] (row-major, at most 512 x 512), which
+/// is not modified.
+void pdq_hash_luma_cpu(const float* luma, int w, int h, bool dihedral, PdqResult& result,
+                       PdqScratch& scratch);
+
 /// The spec step by step with scalar loops: slow, obviously right, the oracle.
 void pdq_hash_reference(const PdqImage& image, bool dihedral, PdqResult& result);
+
+/// True, with result set to the reference's answer (all hashes zero, quality
+/// 0, flagged), when a side is under 5 px; false otherwise.
+bool pdq_below_min_size(int w, int h, PdqResult& result);
+
+/// Plain hash and quality from `grid`, and with `dihedral` the 8 hashes from
+/// `dihedral_grid` (64 x 64 each). The two differ only for images of exactly
+/// 64 x 64, whose plain hash the reference takes from the unblurred luma.
+void pdq_hash_grids(const float* grid, const float* dihedral_grid, bool dihedral, PdqResult& result);
 
 /// Hashes (and quality) from a 64 x 64 grid; exposed for tests and the CUDA twin.
 int pdq_quality(const float* grid64);

@@ -1,1 +1,677 @@
+// The hashmatch binary end to end: runs HM_CLI with pipes and checks its
+// output against the golden manifest (tests/data/pdq-golden/manifest.tsv) and
+// digests computed here with OpenSSL.
 #include <gtest/gtest.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+extern char** environ;
+
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+const std::string kCli = HM_CLI;
+const std::string kGolden = std::string(HM_TEST_DATA) + "/pdq-golden";
+const std::string kImages = kGolden + "/images";
+
+// ---------------------------------------------------------------- running
+
+struct RunResult {
+  int status = -1;  ///< exit status, or -1 when killed / not exited
+  bool timed_out = false;
+  std::string out;
+  std::string err;
+};
+
+/// Runs HM_CLI with args, feeding stdin_bytes, capturing stdout and stderr.
+/// Kills the child after timeout_s and reports timed_out.
+RunResult run_cli(const std::vector<std::string>& args, const std::string& stdin_bytes = "",
+                  double timeout_s = 30) {
+  signal(SIGPIPE, SIG_IGN);  // the child may exit before reading all of stdin
+  RunResult result;
+  int in[2], out[2], err[2];
+  if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) {
+    ADD_FAILURE() << "pipe: " << strerror(errno);
+    return result;
+  }
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, in[0], 0);
+  posix_spawn_file_actions_adddup2(&actions, out[1], 1);
+  posix_spawn_file_actions_adddup2(&actions, err[1], 2);
+  std::vector<std::string> argv_s = {kCli};
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : argv_s) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = -1;
+  const int rc = posix_spawn(&pid, kCli.c_str(), &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  close(in[0]);
+  close(out[1]);
+  close(err[1]);
+  if (rc != 0) {
+    ADD_FAILURE() << "posix_spawn " << kCli << ": " << strerror(rc);
+    close(in[1]);
+    close(out[0]);
+    close(err[0]);
+    return result;
+  }
+  fcntl(in[1], F_SETFL, O_NONBLOCK);
+  size_t written = 0;
+  int in_fd = in[1];
+  if (stdin_bytes.empty()) {
+    close(in_fd);
+    in_fd = -1;
+  }
+  int out_fd = out[0], err_fd = err[0];
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds((long)(timeout_s * 1000));
+  while (out_fd >= 0 || err_fd >= 0) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          deadline - std::chrono::steady_clock::now())
+                          .count();
+    if (left <= 0) {
+      result.timed_out = true;
+      kill(pid, SIGKILL);
+      break;
+    }
+    pollfd fds[3];
+    int n = 0;
+    int idx_in = -1, idx_out = -1, idx_err = -1;
+    if (in_fd >= 0) fds[idx_in = n++] = {in_fd, POLLOUT, 0};
+    if (out_fd >= 0) fds[idx_out = n++] = {out_fd, POLLIN, 0};
+    if (err_fd >= 0) fds[idx_err = n++] = {err_fd, POLLIN, 0};
+    const int ready = poll(fds, n, (int)std::min<long long>(left, 1000));
+    if (ready < 0) {
+      if (errno == EINTR) continue;
+      ADD_FAILURE() << "poll: " << strerror(errno);
+      kill(pid, SIGKILL);
+      break;
+    }
+    if (idx_in >= 0 && fds[idx_in].revents) {
+      const ssize_t w = write(in_fd, stdin_bytes.data() + written, stdin_bytes.size() - written);
+      if (w > 0) written += (size_t)w;
+      if ((w < 0 && errno != EAGAIN && errno != EINTR) || written == stdin_bytes.size()) {
+        close(in_fd);
+        in_fd = -1;
+      }
+    }
+    auto drain = [](int& fd, std::string& into) {
+      char buf[65536];
+      const ssize_t r = read(fd, buf, sizeof buf);
+      if (r > 0) {
+        into.append(buf, (size_t)r);
+      } else if (r == 0 || (errno != EINTR && errno != EAGAIN)) {
+        close(fd);
+        fd = -1;
+      }
+    };
+    if (idx_out >= 0 && fds[idx_out].revents) drain(out_fd, result.out);
+    if (idx_err >= 0 && fds[idx_err].revents) drain(err_fd, result.err);
+  }
+  for (int fd : {in_fd, out_fd, err_fd})
+    if (fd >= 0) close(fd);
+  int wstatus = 0;
+  while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
+  }
+  result.status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1;
+  return result;
+}
+
+std::string describe(const RunResult& r) {
+  std::ostringstream s;
+  s << "exit " << r.status << (r.timed_out ? " (TIMED OUT)" : "") << "\n--- stdout:\n"
+    << r.out.substr(0, 4000) << "\n--- stderr:\n"
+    << r.err.substr(0, 4000);
+  return s.str();
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  size_t start = 0;
+  for (size_t nl; (nl = text.find('\n', start)) != std::string::npos; start = nl + 1)
+    lines.push_back(text.substr(start, nl - start));
+  EXPECT_EQ(start, text.size()) << "output does not end with a newline";
+  return lines;
+}
+
+std::vector<json> jsonl(const RunResult& r) {
+  std::vector<json> records;
+  for (const auto& line : lines_of(r.out)) {
+    try {
+      records.push_back(json::parse(line));
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << "not JSON: " << line << " (" << e.what() << ")";
+    }
+  }
+  return records;
+}
+
+// ---------------------------------------------------------------- expectations
+
+std::string read_bytes(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  EXPECT_TRUE(f.good()) << path;
+  return std::string(std::istreambuf_iterator<char>(f), {});
+}
+
+std::string evp_hex(const EVP_MD* md, const std::string& data) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EXPECT_EQ(EVP_Digest(data.data(), data.size(), digest, &len, md, nullptr), 1);
+  std::string hex;
+  char buf[3];
+  for (unsigned i = 0; i < len; ++i) {
+    snprintf(buf, sizeof buf, "%02x", digest[i]);
+    hex += buf;
+  }
+  return hex;
+}
+
+using Row = std::map<std::string, std::string>;
+
+const std::map<std::string, Row>& manifest() {
+  static const std::map<std::string, Row> rows = [] {
+    std::map<std::string, Row> m;
+    std::ifstream f(kGolden + "/manifest.tsv");
+    std::string line;
+    std::vector<std::string> header;
+    auto split = [](const std::string& l) {
+      std::vector<std::string> cols;
+      size_t start = 0;
+      for (size_t tab; (tab = l.find('\t', start)) != std::string::npos; start = tab + 1)
+        cols.push_back(l.substr(start, tab - start));
+      cols.push_back(l.substr(start));
+      return cols;
+    };
+    if (std::getline(f, line)) header = split(line);
+    while (std::getline(f, line)) {
+      if (line.empty()) continue;
+      const auto cols = split(line);
+      Row row;
+      for (size_t i = 0; i < header.size() && i < cols.size(); ++i) row[header[i]] = cols[i];
+      m[row["file"]] = row;
+    }
+    return m;
+  }();
+  return rows;
+}
+
+const Row& golden(const std::string& file) {
+  static const Row empty;
+  const auto it = manifest().find(file);
+  if (it == manifest().end()) {
+    ADD_FAILURE() << file << " is not in the manifest";
+    return empty;
+  }
+  return it->second;
+}
+
+std::string image(const std::string& file) { return kImages + "/" + file; }
+
+/// Checks one ok record against the manifest and OpenSSL.
+void expect_golden_record(const json& j, const std::string& path, const std::string& file) {
+  SCOPED_TRACE(file);
+  const Row& row = golden(file);
+  ASSERT_EQ(row.at("status"), "ok");
+  EXPECT_EQ(j.at("path"), path);
+  EXPECT_EQ(j.at("status"), "ok");
+  EXPECT_FALSE(j.contains("error"));
+  EXPECT_EQ(j.at("pdq"), row.at("pdq_hex"));
+  EXPECT_EQ(j.at("quality"), std::stoi(row.at("quality")));
+  EXPECT_EQ(j.at("width"), std::stoi(row.at("width")));
+  EXPECT_EQ(j.at("height"), std::stoi(row.at("height")));
+  const std::string bytes = read_bytes(image(file));
+  EXPECT_EQ(j.at("md5"), evp_hex(EVP_md5(), bytes));
+  EXPECT_EQ(j.at("sha1"), evp_hex(EVP_sha1(), bytes));
+  EXPECT_EQ(j.at("sha256"), evp_hex(EVP_sha256(), bytes));
+}
+
+// A handful of golden files: JPEG and PNG, colour, grey, alpha, tiny.
+const std::vector<std::string> kHandful = {
+    "gnome_adwaita_l__tiny.jpg", "gnome_adwaita_l__orig.jpg", "gnome_adwaita_l__png_alpha.png",
+    "gnome_adwaita_l__gray.jpg", "gnome_adwaita_l__flip_h.jpg"};
+
+class TempDir {
+ public:
+  TempDir() {
+    const char* tmp = getenv("TMPDIR");
+    std::string templ = std::string(tmp && *tmp ? tmp : "/tmp") + "/hm_cli_XXXXXX";
+    if (mkdtemp(templ.data())) path_ = templ;
+    EXPECT_FALSE(path_.empty()) << "mkdtemp: " << strerror(errno);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    if (!path_.empty()) fs::remove_all(path_, ec);
+  }
+  const std::string& path() const { return path_; }
+  std::string operator/(const std::string& rel) const { return path_ + "/" + rel; }
+
+ private:
+  std::string path_;
+};
+
+// ---------------------------------------------------------------- tests
+
+TEST(CliHash, GoldenFilesJsonlInInputOrder) {
+  std::vector<std::string> args = {"hash"};
+  for (const auto& f : kHandful) args.push_back(image(f));
+  const RunResult r = run_cli(args);
+  ASSERT_EQ(r.status, 0) << describe(r);
+  const auto records = jsonl(r);
+  ASSERT_EQ(records.size(), kHandful.size()) << describe(r);
+  for (size_t i = 0; i < kHandful.size(); ++i) {
+    expect_golden_record(records[i], image(kHandful[i]), kHandful[i]);
+    EXPECT_FALSE(records[i].contains("pdq_dihedral"));
+  }
+  // The summary goes to stderr, never stdout.
+  EXPECT_NE(r.err.find("hashmatch: "), std::string::npos) << r.err;
+  EXPECT_EQ(r.out.find("hashmatch: "), std::string::npos);
+}
+
+TEST(CliHash, QuietSilencesSummary) {
+  const RunResult r = run_cli({"hash", "-q", image(kHandful[0])});
+  ASSERT_EQ(r.status, 0) << describe(r);
+  EXPECT_EQ(r.err, "");
+  ASSERT_EQ(jsonl(r).size(), 1u);
+}
+
+TEST(CliHash, Dihedral) {
+  const std::vector<std::string> files = {"gnome_adwaita_l__orig.jpg", "gnome_adwaita_l__tiny.jpg"};
+  const RunResult r = run_cli({"hash", "--dihedral", image(files[0]), image(files[1])});
+  ASSERT_EQ(r.status, 0) << describe(r);
+  const auto records = jsonl(r);
+  ASSERT_EQ(records.size(), 2u);
+  const char* names[] = {"pdq_hex",  "dih_rot90", "dih_rot180",    "dih_rot270",
+                         "dih_flipx", "dih_flipy", "dih_flipplus1", "dih_flipminus1"};
+  for (size_t i = 0; i < files.size(); ++i) {
+    SCOPED_TRACE(files[i]);
+    expect_golden_record(records[i], image(files[i]), files[i]);
+    const json& d = records[i].at("pdq_dihedral");
+    ASSERT_EQ(d.size(), 8u);
+    for (size_t t = 0; t < 8; ++t) EXPECT_EQ(d[t], golden(files[i]).at(names[t])) << names[t];
+  }
+}
+
+TEST(CliHash, FailuresExitOneAndStillWriteRecords) {
+  const std::string missing = "/nonexistent-hashmatch-test/none.jpg";
+  const RunResult r =
+      run_cli({"hash", image("fail_empty__orig.png"), image("gnome_adwaita_l__tiny.jpg"),
+               image("fail_text_as_jpeg__orig.jpg"), missing,
+               image("fail_skimage_truncated__orig.jpg")});
+  EXPECT_EQ(r.status, 1) << describe(r);
+  const auto records = jsonl(r);
+  ASSERT_EQ(records.size(), 5u) << describe(r);
+  auto expect_error = [](const json& j, const std::string& path, const std::string& stage) {
+    SCOPED_TRACE(path);
+    EXPECT_EQ(j.at("path"), path);
+    EXPECT_EQ(j.at("status"), "error");
+    EXPECT_EQ(j.at("error").get<std::string>().rfind(stage, 0), 0u) << j.dump();
+    EXPECT_FALSE(j.contains("pdq"));
+    EXPECT_FALSE(j.contains("quality"));
+  };
+  expect_error(records[0], image("fail_empty__orig.png"), "decode:");
+  expect_golden_record(records[1], image("gnome_adwaita_l__tiny.jpg"), "gnome_adwaita_l__tiny.jpg");
+  expect_error(records[2], image("fail_text_as_jpeg__orig.jpg"), "unsupported:");
+  expect_error(records[3], missing, "read:");
+  expect_error(records[4], image("fail_skimage_truncated__orig.jpg"), "decode:");
+  // Bytes that were read still get their digests.
+  EXPECT_EQ(records[2].at("md5"), evp_hex(EVP_md5(), read_bytes(image("fail_text_as_jpeg__orig.jpg"))));
+  EXPECT_EQ(records[0].at("md5"), "d41d8cd98f00b204e9800998ecf8427e");
+  EXPECT_NE(r.err.find("hashmatch: "), std::string::npos);
+}
+
+TEST(CliUsage, ErrorsExitTwoWithNothingOnStdout) {
+  const std::string f = image(kHandful[0]);
+  const std::vector<std::vector<std::string>> cases = {
+      {"hash", "--bogus", f},
+      {"hash", "-x", f},
+      {"hash"},
+      {"hash", "-q"},
+      {"hash", "--format", "xml", f},
+      {"hash", "--format=", f},
+      {"hash", "--format"},
+      {"hash", "--threads", "0", f},
+      {"hash", "--threads", "1025", f},
+      {"hash", "--threads", "abc", f},
+      {"hash", "--threads", "-2", f},
+      {"hash", "--threads", "4x", f},
+      {"hash", "--threads=", f},
+      {"hash", "--threads", "99999999999999999999999", f},
+      {"hash", "--algo", "bogus", f},
+      {"hash", "--algo", "md5,", f},
+      {"hash", "--algo", "", f},
+      {"hash", "--max-pixels", "-5", f},
+      {"hash", "--max-pixels", " -5", f},
+      {"hash", "--max-pixels", "+5", f},
+      {"hash", "--max-file-bytes", " 7", f},
+      {"hash", "--16bit", "odd", f},
+      {"hash", "--dihedral", "--algo", "md5", f},
+      {"hash", "--quiet=yes", f},
+      {"nosuchcommand"},
+      {},
+  };
+  for (const auto& args : cases) {
+    std::string joined;
+    for (const auto& a : args) joined += "[" + a + "] ";
+    SCOPED_TRACE(joined);
+    const RunResult r = run_cli(args);
+    EXPECT_EQ(r.status, 2) << describe(r);
+    EXPECT_EQ(r.out, "") << describe(r);
+    EXPECT_FALSE(r.err.empty());
+  }
+}
+
+TEST(CliUsage, HelpAndVersion) {
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"hash", "--help"}, {"hash", "-h"}, {"--help"}, {"hash", "-h", "x"}}) {
+    const RunResult r = run_cli(args);
+    EXPECT_EQ(r.status, 0) << describe(r);
+    EXPECT_NE(r.out.find("Usage: hashmatch"), std::string::npos) << describe(r);
+  }
+  const RunResult v = run_cli({"--version"});
+  EXPECT_EQ(v.status, 0) << describe(v);
+  EXPECT_EQ(v.out.rfind("hashmatch ", 0), 0u) << describe(v);
+  EXPECT_EQ(v.out.back(), '\n');
+}
+
+/// A minimal CSV reader for our output (RFC 4180 quoting).
+std::vector<std::vector<std::string>> parse_csv(const std::string& text) {
+  std::vector<std::vector<std::string>> rows(1);
+  std::string field;
+  bool quoted = false, at_start = true;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (quoted) {
+      if (c == '"' && i + 1 < text.size() && text[i + 1] == '"') {
+        field.push_back('"');
+        ++i;
+      } else if (c == '"') {
+        quoted = false;
+      } else {
+        field.push_back(c);
+      }
+    } else if (c == '"' && at_start) {
+      quoted = true;
+      at_start = false;
+    } else if (c == ',') {
+      rows.back().push_back(field);
+      field.clear();
+      at_start = true;
+    } else if (c == '\n') {
+      rows.back().push_back(field);
+      field.clear();
+      rows.emplace_back();
+      at_start = true;
+    } else {
+      field.push_back(c);
+      at_start = false;
+    }
+  }
+  EXPECT_FALSE(quoted) << "unterminated quote";
+  if (!rows.back().empty() || !field.empty()) rows.back().push_back(field);
+  else rows.pop_back();
+  return rows;
+}
+
+TEST(CliFormat, Csv) {
+  const std::vector<std::string> files = {"gnome_adwaita_l__orig.jpg", "fail_empty__orig.png",
+                                          "gnome_adwaita_l__tiny.jpg"};
+  std::vector<std::string> args = {"hash", "--format", "csv"};
+  for (const auto& f : files) args.push_back(image(f));
+  const RunResult r = run_cli(args);
+  EXPECT_EQ(r.status, 1) << describe(r);
+  const auto rows = parse_csv(r.out);
+  ASSERT_EQ(rows.size(), 4u) << describe(r);
+  const auto& header = rows[0];
+  auto col = [&](const std::string& name) {
+    for (size_t i = 0; i < header.size(); ++i)
+      if (header[i] == name) return i;
+    ADD_FAILURE() << "no column " << name;
+    return (size_t)0;
+  };
+  for (const auto& row : rows) ASSERT_EQ(row.size(), header.size());
+  for (size_t i = 0; i < files.size(); ++i) {
+    const auto& row = rows[i + 1];
+    EXPECT_EQ(row[col("path")], image(files[i]));
+    const std::string bytes = read_bytes(image(files[i]));
+    EXPECT_EQ(row[col("md5")], evp_hex(EVP_md5(), bytes));
+    EXPECT_EQ(row[col("sha256")], evp_hex(EVP_sha256(), bytes));
+  }
+  EXPECT_EQ(rows[1][col("status")], "ok");
+  EXPECT_EQ(rows[1][col("pdq")], golden(files[0]).at("pdq_hex"));
+  EXPECT_EQ(rows[1][col("quality")], golden(files[0]).at("quality"));
+  EXPECT_EQ(rows[1][col("width")], golden(files[0]).at("width"));
+  EXPECT_EQ(rows[2][col("status")], "error");
+  EXPECT_EQ(rows[2][col("error")].rfind("decode:", 0), 0u);
+  EXPECT_EQ(rows[2][col("pdq")], "");
+  EXPECT_EQ(rows[3][col("pdq")], golden(files[2]).at("pdq_hex"));
+}
+
+TEST(CliFormat, Text) {
+  const std::string f = "gnome_adwaita_l__tiny.jpg";
+  const RunResult r = run_cli({"hash", "--format", "text", image(f), image("fail_empty__orig.png")});
+  EXPECT_EQ(r.status, 1) << describe(r);
+  const auto lines = lines_of(r.out);
+  ASSERT_EQ(lines.size(), 2u) << describe(r);
+  const std::string bytes = read_bytes(image(f));
+  EXPECT_EQ(lines[0], golden(f).at("pdq_hex") + " " + golden(f).at("quality") + " " +
+                          evp_hex(EVP_md5(), bytes) + " " + evp_hex(EVP_sha1(), bytes) + " " +
+                          evp_hex(EVP_sha256(), bytes) + "  " + image(f));
+  EXPECT_EQ(lines[1].rfind("error: decode:", 0), 0u) << lines[1];
+  EXPECT_EQ(lines[1].substr(lines[1].size() - image("fail_empty__orig.png").size() - 2),
+            "  " + image("fail_empty__orig.png"));
+}
+
+TEST(CliOutput, OutputFileAndNothingOnStdout) {
+  TempDir dir;
+  const std::string report = dir / "report.jsonl";
+  const RunResult r = run_cli({"hash", "-o", report, image(kHandful[0]), image(kHandful[2])});
+  ASSERT_EQ(r.status, 0) << describe(r);
+  EXPECT_EQ(r.out, "");
+  RunResult from_file;
+  from_file.out = read_bytes(report);
+  const auto records = jsonl(from_file);
+  ASSERT_EQ(records.size(), 2u);
+  expect_golden_record(records[0], image(kHandful[0]), kHandful[0]);
+  expect_golden_record(records[1], image(kHandful[2]), kHandful[2]);
+  // Unwritable destination: fatal, status 2.
+  const RunResult bad = run_cli({"hash", "-o", dir / "no/such/dir/r.jsonl", image(kHandful[0])});
+  EXPECT_EQ(bad.status, 2) << describe(bad);
+  EXPECT_EQ(bad.out, "");
+}
+
+TEST(CliInput, StdinNewlineList) {
+  const std::string list = image(kHandful[1]) + "\n\n" + image(kHandful[0]) + "\r\n";
+  const RunResult r = run_cli({"hash", "-"}, list);
+  ASSERT_EQ(r.status, 0) << describe(r);
+  const auto records = jsonl(r);
+  ASSERT_EQ(records.size(), 2u) << describe(r);
+  expect_golden_record(records[0], image(kHandful[1]), kHandful[1]);
+  expect_golden_record(records[1], image(kHandful[0]), kHandful[0]);
+}
+
+TEST(CliInput, StdinNulList) {
+  std::string list = image(kHandful[2]);
+  list.push_back('\0');
+  list += image(kHandful[0]);
+  list.push_back('\0');
+  const RunResult r = run_cli({"hash", "-0", image(kHandful[3]), "-"}, list);
+  ASSERT_EQ(r.status, 0) << describe(r);
+  const auto records = jsonl(r);
+  ASSERT_EQ(records.size(), 3u) << describe(r);
+  expect_golden_record(records[0], image(kHandful[3]), kHandful[3]);
+  expect_golden_record(records[1], image(kHandful[2]), kHandful[2]);
+  expect_golden_record(records[2], image(kHandful[0]), kHandful[0]);
+}
+
+TEST(CliInput, RecursiveGivesSortedOrder) {
+  TempDir dir;
+  fs::create_directories(dir / "set/sub");
+  // Copies named so that byte order differs from the order given here.
+  const std::vector<std::pair<std::string, std::string>> copies = {
+      {"set/b.jpg", kHandful[0]}, {"set/A.png", kHandful[2]}, {"set/sub/c.jpg", kHandful[3]},
+      {"set/10.jpg", kHandful[1]}, {"set/9.jpg", kHandful[4]}};
+  for (const auto& [rel, src] : copies) fs::copy_file(image(src), dir / rel);
+  fs::create_symlink("..", dir / "set/sub/loop");
+  const RunResult r = run_cli({"hash", "-r", "-q", dir / "set"});
+  const auto records = jsonl(r);
+  const std::vector<std::pair<std::string, std::string>> sorted = {
+      {"set/10.jpg", kHandful[1]}, {"set/9.jpg", kHandful[4]}, {"set/A.png", kHandful[2]},
+      {"set/b.jpg", kHandful[0]}, {"set/sub/c.jpg", kHandful[3]}};
+  ASSERT_GE(records.size(), sorted.size()) << describe(r);
+  for (size_t i = 0; i < sorted.size(); ++i)
+    expect_golden_record(records[i], dir / sorted[i].first, sorted[i].second);
+  // The loop link is not descended into: it is one error record saying so.
+  ASSERT_EQ(records.size(), sorted.size() + 1) << describe(r);
+  const json& loop = records.back();
+  EXPECT_EQ(loop.at("path"), dir / "set/sub/loop");
+  EXPECT_EQ(loop.at("status"), "error");
+  EXPECT_EQ(loop.at("error"), "read: symbolic link to a directory, not followed");
+  EXPECT_EQ(r.status, 1);
+}
+
+TEST(CliInput, DirectoryWithoutRecursiveIsAnErrorRecord) {
+  TempDir dir;
+  fs::create_directories(dir / "d");
+  fs::copy_file(image(kHandful[0]), dir / "d/x.jpg");
+  const RunResult r = run_cli({"hash", dir / "d", image(kHandful[0])});
+  EXPECT_EQ(r.status, 1) << describe(r);
+  const auto records = jsonl(r);
+  ASSERT_EQ(records.size(), 2u) << describe(r);
+  EXPECT_EQ(records[0].at("path"), dir / "d");
+  EXPECT_EQ(records[0].at("status"), "error");
+  EXPECT_EQ(records[0].at("error").get<std::string>().rfind("read:", 0), 0u);
+  expect_golden_record(records[1], image(kHandful[0]), kHandful[0]);
+}
+
+TEST(CliInput, FifoDoesNotBlock) {
+  TempDir dir;
+  const std::string fifo = dir / "pipe.jpg";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0) << strerror(errno);
+  const auto start = std::chrono::steady_clock::now();
+  const RunResult r = run_cli({"hash", fifo, image(kHandful[0])}, "", 10);
+  const double secs =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ASSERT_FALSE(r.timed_out) << "hashmatch blocked on a FIFO with no writer";
+  EXPECT_LT(secs, 5.0);
+  EXPECT_EQ(r.status, 1) << describe(r);
+  const auto records = jsonl(r);
+  ASSERT_EQ(records.size(), 2u) << describe(r);
+  EXPECT_EQ(records[0].at("path"), fifo);
+  EXPECT_EQ(records[0].at("status"), "error");
+  EXPECT_EQ(records[0].at("error").get<std::string>().rfind("read:", 0), 0u);
+  expect_golden_record(records[1], image(kHandful[0]), kHandful[0]);
+}
+
+TEST(CliAlgo, Md5OnlyDoesNotDecode) {
+  const std::string text_file = image("fail_text_as_jpeg__orig.jpg");
+  const std::string jpeg = image(kHandful[0]);
+  const RunResult r = run_cli({"hash", "--algo", "md5", text_file, jpeg});
+  EXPECT_EQ(r.status, 0) << describe(r);
+  const auto records = jsonl(r);
+  ASSERT_EQ(records.size(), 2u) << describe(r);
+  for (size_t i = 0; i < 2; ++i) {
+    const std::string path = i == 0 ? text_file : jpeg;
+    EXPECT_EQ(records[i].at("path"), path);
+    EXPECT_EQ(records[i].at("status"), "ok");
+    EXPECT_EQ(records[i].at("md5"), evp_hex(EVP_md5(), read_bytes(path)));
+    for (const char* key : {"pdq", "quality", "sha1", "sha256", "pdq_dihedral", "error"})
+      EXPECT_FALSE(records[i].contains(key)) << key;
+  }
+}
+
+TEST(CliAlgo, List) {
+  const std::string f = kHandful[0];
+  const RunResult r = run_cli({"hash", "--algo", "pdq,sha256", image(f)});
+  ASSERT_EQ(r.status, 0) << describe(r);
+  const auto records = jsonl(r);
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].at("pdq"), golden(f).at("pdq_hex"));
+  EXPECT_EQ(records[0].at("sha256"), evp_hex(EVP_sha256(), read_bytes(image(f))));
+  EXPECT_FALSE(records[0].contains("md5"));
+  EXPECT_FALSE(records[0].contains("sha1"));
+}
+
+TEST(CliLimits, MaxPixels) {
+  const RunResult r = run_cli(
+      {"hash", "--max-pixels", "1000", image("gnome_adwaita_l__orig.jpg"),
+       image("gnome_adwaita_l__tiny.jpg")});  // 1024x1024 and 30x30
+  EXPECT_EQ(r.status, 1) << describe(r);
+  const auto records = jsonl(r);
+  ASSERT_EQ(records.size(), 2u) << describe(r);
+  EXPECT_EQ(records[0].at("status"), "error");
+  EXPECT_EQ(records[0].at("error").get<std::string>().rfind("limit:", 0), 0u) << records[0].dump();
+  EXPECT_FALSE(records[0].contains("pdq"));
+  expect_golden_record(records[1], image("gnome_adwaita_l__tiny.jpg"), "gnome_adwaita_l__tiny.jpg");
+}
+
+TEST(CliDeterminism, ThreadsOneAndFourAgreeOverTheGoldenSet) {
+  // --16bit low-byte: the reference's treatment of 16-bit PNGs, so that every
+  // hash can be compared with the manifest.
+  const std::vector<std::string> common = {"hash", "-r", "-q", "--dihedral", "--16bit", "low-byte"};
+  std::vector<std::string> args1 = common, args4 = common;
+  args1.insert(args1.end(), {"--threads", "1", kImages});
+  args4.insert(args4.end(), {"--threads", "4", kImages});
+  const RunResult one = run_cli(args1, "", 60);
+  const RunResult four = run_cli(args4, "", 60);
+  ASSERT_FALSE(one.timed_out);
+  ASSERT_FALSE(four.timed_out);
+  EXPECT_EQ(one.status, four.status);
+  EXPECT_EQ(one.status, 1) << "the golden set has failure cases";
+  ASSERT_EQ(one.out, four.out) << "output differs between --threads 1 and --threads 4";
+  // And it is the whole set, sorted by name, with the manifest's hashes.
+  const auto records = jsonl(one);
+  std::vector<std::string> files;
+  for (const auto& e : fs::directory_iterator(kImages)) files.push_back(e.path().filename());
+  std::sort(files.begin(), files.end());
+  ASSERT_EQ(records.size(), files.size());
+  size_t checked = 0;
+  for (size_t i = 0; i < files.size(); ++i) {
+    EXPECT_EQ(records[i].at("path"), kImages + "/" + files[i]);
+    const Row& row = golden(files[i]);
+    if (row.empty()) continue;
+    const std::string& status = row.at("status");
+    if (status == "ok" || status == "ok_decoder_warning" || status == "below_min_dim") {
+      EXPECT_EQ(records[i].at("status"), "ok") << files[i];
+      EXPECT_EQ(records[i].value("pdq", ""), row.at("pdq_hex")) << files[i];
+      if (!row.at("dih_rot90").empty()) {
+        const char* names[] = {"pdq_hex",  "dih_rot90", "dih_rot180",    "dih_rot270",
+                               "dih_flipx", "dih_flipy", "dih_flipplus1", "dih_flipminus1"};
+        const json d = records[i].value("pdq_dihedral", json::array());
+        EXPECT_EQ(d.size(), 8u) << files[i];
+        for (size_t t = 0; t < 8 && t < d.size(); ++t) EXPECT_EQ(d[t], row.at(names[t])) << files[i];
+      }
+      ++checked;
+    } else {
+      EXPECT_EQ(records[i].at("status"), "error") << files[i];
+    }
+  }
+  EXPECT_GT(checked, 300u);
+}
+
+}  // namespace

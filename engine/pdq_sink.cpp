@@ -1,0 +1,81 @@
+#include "pdq_sink.hpp"
+
+#include <string.h>
+
+#include "luma_cpu.hpp"
+#include "pdq_math.hpp"
+
+namespace hm {
+
+void PdqSink::begin(const PixelFormat& format) {
+  format_ = format;
+  begun_ = true;
+  const bool resize = format.width > pdq::kPreResize || format.height > pdq::kPreResize;
+  out_width_ = resize ? pdq::kPreResize : format.width;
+  out_height_ = resize ? pdq::kPreResize : format.height;
+  next_out_ = 0;
+  rows_seen_ = 0;
+  maybe_grey_ = format.channels != 1 && format.detect_grey;
+  keep_luma_ = out_width_ == pdq::kGrid && out_height_ == pdq::kGrid;
+  buffering_ = maybe_grey_ || keep_luma_;
+  source_col_.clear();
+  if (resize) {
+    source_col_.resize(out_width_);
+    for (int x = 0; x < out_width_; ++x)
+      source_col_[x] = pdq::preresize_source_index(x, format.width);
+  }
+  row_.resize(out_width_);
+  if (buffering_) luma_.resize((size_t)out_width_ * out_height_);
+  blur_.begin(out_height_, out_width_, grid_);
+}
+
+void PdqSink::emit_luma_row(const float* row) {
+  if (buffering_) {
+    memcpy(luma_.data() + (size_t)next_out_ * out_width_, row, sizeof(float) * out_width_);
+  } else {
+    blur_.push_row(row);
+  }
+  ++next_out_;
+}
+
+void PdqSink::stop_buffering() {
+  for (int y = 0; y < next_out_; ++y) blur_.push_row(luma_.data() + (size_t)y * out_width_);
+  buffering_ = false;
+}
+
+void PdqSink::row(int y, const uint8_t* samples) {
+  ++rows_seen_;
+  if (maybe_grey_ && !pdq::row_is_grey_cpu(samples, format_.channels, format_.width)) {
+    maybe_grey_ = false;
+    if (!keep_luma_) stop_buffering();
+  }
+  const bool resized = !source_col_.empty();
+  bool converted = false;
+  while (next_out_ < out_height_ &&
+         (resized ? pdq::preresize_source_index(next_out_, format_.height) : next_out_) == y) {
+    if (!converted) {
+      pdq::luma_row_cpu(samples, format_.channels, resized ? source_col_.data() : nullptr,
+                        out_width_, row_.data());
+      converted = true;
+    }
+    emit_luma_row(row_.data());  // a short side stretched to 512 repeats rows
+  }
+  if (y != format_.height - 1 || !buffering_) return;
+  if (maybe_grey_) pdq::luma_rgb_to_grey_cpu(luma_.data(), (int64_t)luma_.size());
+  if (!keep_luma_) stop_buffering();
+}
+
+void PdqSink::hash(bool dihedral, pdq::PdqResult& result) {
+  if (pdq::pdq_below_min_size(out_width_, out_height_, result)) return;
+  if (keep_luma_) {
+    // Exactly 64 x 64: the reference's plain hash skips the blur, its
+    // dihedral hashes do not.
+    if (dihedral) pdq::blur_and_sample_cpu(luma_.data(), out_height_, out_width_, grid_, blur_);
+    pdq::pdq_hash_grids(luma_.data(), grid_, dihedral, result);
+    return;
+  }
+  blur_.finish();
+  pdq::pdq_hash_grids(grid_, grid_, dihedral, result);
+}
+
+}  // namespace hm
