@@ -122,13 +122,14 @@ DecodeOutcome decode_jpeg(const uint8_t* data, size_t size, const DecodeOptions&
   PixelFormat format;
   format.width = width;
   format.height = (int)cinfo.output_height;
-  format.channels = comps == 1 ? 1 : cmyk ? 3 : 4;
+  format.channels = comps == 1 ? 1 : comps == 4 && !cmyk ? 4 : 3;
   sink.begin(format);
 
   const int batch = std::max(1, cinfo.rec_outbuf_height);
-  buffer.resize((size_t)width * comps * batch);
+  const size_t stride = (size_t)width * comps;
+  buffer.resize(stride * batch);
   rows.resize(batch);
-  for (int r = 0; r < batch; ++r) rows[r] = buffer.data() + (size_t)r * width * comps;
+  for (int r = 0; r < batch; ++r) rows[r] = buffer.data() + (size_t)r * stride;
   static const CmykTable* table = new CmykTable();
   if (cmyk) rgb.resize((size_t)width * 3);
   while (cinfo.output_scanline < cinfo.output_height) {

@@ -48,10 +48,14 @@ std::string FileHasher::read_file(const std::string& path) {
   if (size > options_.max_file_bytes)
     return "limit: file is " + std::to_string(size) + " bytes, above the limit of " +
            std::to_string(options_.max_file_bytes) + " (--max-file-bytes)";
-  buffer_.resize(size);
+  if (size > capacity_) {
+    buffer_.reset(new uint8_t[size]);
+    capacity_ = size;
+  }
+  size_ = size;
   size_t done = 0;
   while (done < size) {
-    const ssize_t n = read(fd, buffer_.data() + done, size - done);
+    const ssize_t n = read(fd, buffer_.get() + done, size - done);
     if (n < 0) {
       if (errno == EINTR) continue;
       return std::string("read: ") + strerror(errno);
@@ -83,9 +87,12 @@ HashRecord FileHasher::hash_file(const std::string& path) {
     record.error = std::move(error);
     return record;
   }
-  HashRecord record = hash_bytes(path, buffer_.data(), buffer_.size());
+  HashRecord record = hash_bytes(path, buffer_.get(), size_);
   // Keep memory bounded: one huge file must not pin its buffer for the rest of the run.
-  if (buffer_.capacity() > (64u << 20)) std::vector<uint8_t>().swap(buffer_);
+  if (capacity_ > (64u << 20)) {
+    buffer_.reset();
+    capacity_ = 0;
+  }
   return record;
 }
 

@@ -3,6 +3,7 @@
 
 #include <stdint.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -41,7 +42,11 @@ class FileHasher {
   std::string read_file(const std::string& path);
 
   HashOptions options_;
-  std::vector<uint8_t> buffer_;
+  /// File bytes: buffer_[0, size_). Grown without zero-filling, since every
+  /// byte is read over anyway.
+  std::unique_ptr<uint8_t[]> buffer_;
+  size_t capacity_ = 0;
+  size_t size_ = 0;
   PdqSink sink_;
   pdq::PdqResult result_;
 };

@@ -9,6 +9,7 @@ namespace hm {
 
 void PdqSink::begin(const PixelFormat& format) {
   format_ = format;
+  layout_ = layout_of(format);
   begun_ = true;
   const bool resize = format.width > pdq::kPreResize || format.height > pdq::kPreResize;
   out_width_ = resize ? pdq::kPreResize : format.width;
@@ -45,7 +46,7 @@ void PdqSink::stop_buffering() {
 
 void PdqSink::row(int y, const uint8_t* samples) {
   ++rows_seen_;
-  if (maybe_grey_ && !pdq::row_is_grey_cpu(samples, format_.channels, format_.width)) {
+  if (maybe_grey_ && !pdq::row_is_grey_cpu(samples, layout_, format_.width)) {
     maybe_grey_ = false;
     if (!keep_luma_) stop_buffering();
   }
@@ -54,7 +55,7 @@ void PdqSink::row(int y, const uint8_t* samples) {
   while (next_out_ < out_height_ &&
          (resized ? pdq::preresize_source_index(next_out_, format_.height) : next_out_) == y) {
     if (!converted) {
-      pdq::luma_row_cpu(samples, format_.channels, resized ? source_col_.data() : nullptr,
+      pdq::luma_row_cpu(samples, layout_, resized ? source_col_.data() : nullptr,
                         out_width_, row_.data());
       converted = true;
     }

@@ -34,6 +34,7 @@ class PdqSink final : public PixelSink {
   void stop_buffering();
 
   PixelFormat format_;
+  pdq::PixelLayout layout_ = pdq::PixelLayout::Rgb;
   int out_width_ = 0;
   int out_height_ = 0;
   int next_out_ = 0;   ///< next luma row to produce

@@ -12,7 +12,7 @@
 namespace hm::pdq {
 
 /// Blurs a luma plane fed one row at a time, top to bottom, and samples the
-/// 64 x 64 grid. Rows are filtered in blocks of 16 as they arrive and the
+/// 64 x 64 grid. Rows are filtered in blocks of 32 as they arrive and the
 /// column filters keep only the rows their windows still need, so the whole
 /// working set stays in cache whatever the image size. The second pass only
 /// computes what the grid reads: every running sum, but divisions and stores
@@ -53,10 +53,10 @@ class BlurPipeline {
   float* grid_ = nullptr;
   int cols_[kGrid];
   int rows_[kGrid];
-  std::vector<float> block_;      ///< [16, w] luma rows waiting for the first row filter
+  std::vector<float> block_;      ///< [32, w] luma rows waiting for the first row filter
   int block_rows_ = 0;
   int rows_in_ = 0;
-  std::vector<float> mid_block_;  ///< [16, w] first-pass output waiting for the second row filter
+  std::vector<float> mid_block_;  ///< [32, w] first-pass output waiting for the second row filter
   int mid_rows_ = 0;
   int mid_in_ = 0;
   std::vector<float> out_row_;    ///< one sampled output row of 64

@@ -15,45 +15,83 @@ namespace hm::pdq {
 
 namespace {
 
-constexpr int kMaxPacked = 512;
+constexpr int kChunk = 512;  ///< pixels converted per step, on the stack
 
-HM_INLINE uint32_t load_rgbx(const uint8_t* p) {
+HM_INLINE uint32_t load32(const uint8_t* p) {
   uint32_t v;
   memcpy(&v, p, 4);
   return v;
 }
 
-HM_INLINE float luma_of_rgbx(uint32_t v) {
-  return luma_rgb((float)(v & 0xff), (float)((v >> 8) & 0xff), (float)((v >> 16) & 0xff));
+/// Packs pixel x into a 0x..BBGGRR word.
+HM_INLINE uint32_t load_packed(const uint8_t* px, PixelLayout layout, size_t x) {
+  if (layout == PixelLayout::Rgbx) return load32(px + 4 * x);
+  const uint8_t* p = px + 3 * x;
+  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16;
+}
+
+/// Luma of packed RGB words, vectorised by the compiler.
+HM_INLINE void luma_of_rgb_words(const uint32_t* words, int n, float* out) {
+  for (int x = 0; x < n; ++x) {
+    const uint32_t v = words[x];
+    out[x] = luma_rgb((float)(v & 0xff), (float)((v >> 8) & 0xff), (float)((v >> 16) & 0xff));
+  }
 }
 
 #if HM_HAVE_GATHER
-/// out[x] = the 4-byte pixel at column cols[x], eight at a time with AVX2's
-/// gather: the nearest-neighbour columns of a pre-resized row.
-__attribute__((target("avx2"))) void gather_rgbx_avx2(const uint8_t* px, const int* cols, int n,
-                                                      uint32_t* out) {
+/// out[x] = the 4 bytes at px + stride * col(x), eight at a time with AVX2's
+/// gather; col(x) = cols[x], or x0 + x when cols is null.
+__attribute__((target("avx2"))) void gather_words_avx2(const uint8_t* px, int stride,
+                                                       const int* cols, int x0, int n,
+                                                       uint32_t* out) {
+  const __m256i step = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  const __m256i scale = _mm256_set1_epi32(stride);
   int x = 0;
   for (; x + 8 <= n; x += 8) {
-    const __m256i index = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(cols + x));
-    const __m256i v = _mm256_i32gather_epi32(reinterpret_cast<const int*>(px), index, 4);
+    const __m256i col = cols ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(cols + x))
+                             : _mm256_add_epi32(_mm256_set1_epi32(x0 + x), step);
+    const __m256i offset = _mm256_mullo_epi32(col, scale);
+    const __m256i v = _mm256_i32gather_epi32(reinterpret_cast<const int*>(px), offset, 1);
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + x), v);
   }
-  for (; x < n; ++x) out[x] = load_rgbx(px + 4 * (size_t)cols[x]);
+  for (; x < n; ++x) out[x] = load32(px + (size_t)stride * (cols ? cols[x] : x0 + x));
 }
 
 const bool kHasAvx2 = __builtin_cpu_supports("avx2");
 #endif
 
+/// Packed words for pixels [x0, x0 + n) of the row (through cols when given).
+HM_INLINE void gather_words(const uint8_t* px, PixelLayout layout, const int* cols, int x0, int n,
+                            uint32_t* words) {
+#if HM_HAVE_GATHER
+  if (layout == PixelLayout::Rgbx && cols == nullptr) {
+    memcpy(words, px + 4 * (size_t)x0, 4 * (size_t)n);
+    return;
+  }
+  // Four-byte gathers would read one byte past the last 3-byte RGB pixel, so
+  // only RGBX rows take them.
+  if (kHasAvx2 && layout == PixelLayout::Rgbx) {
+    gather_words_avx2(px, 4, cols ? cols + x0 : nullptr, x0, n, words);
+    return;
+  }
+#endif
+  for (int x = 0; x < n; ++x)
+    words[x] = load_packed(px, layout, (size_t)(cols ? cols[x0 + x] : x0 + x));
+}
+
 }  // namespace
 
-/// Vectorised luma of packed RGBX pixels.
-HM_INLINE void luma_of_rgbx_row(const uint32_t* rgbx, int n, float* out) {
-  for (int x = 0; x < n; ++x) out[x] = luma_of_rgbx(rgbx[x]);
+int bytes_per_pixel(PixelLayout layout) {
+  switch (layout) {
+    case PixelLayout::Grey: return 1;
+    case PixelLayout::Rgbx: return 4;
+    default: return 3;
+  }
 }
 
 HM_VECTOR_CLONES
-void luma_row_cpu(const uint8_t* px, int channels, const int* cols, int n, float* out) {
-  if (channels == 1) {
+void luma_row_cpu(const uint8_t* px, PixelLayout layout, const int* cols, int n, float* out) {
+  if (layout == PixelLayout::Grey) {
     if (cols) {
       for (int x = 0; x < n; ++x) out[x] = (float)px[cols[x]];
     } else {
@@ -61,53 +99,47 @@ void luma_row_cpu(const uint8_t* px, int channels, const int* cols, int n, float
     }
     return;
   }
-  if (channels == 4 && cols == nullptr) {
-    // Already packed; memcpy keeps the loads legal at any alignment.
-    for (int x0 = 0; x0 < n; x0 += kMaxPacked) {
-      uint32_t packed[kMaxPacked];
-      const int m = n - x0 < kMaxPacked ? n - x0 : kMaxPacked;
-      memcpy(packed, px + 4 * (size_t)x0, 4 * (size_t)m);
-      luma_of_rgbx_row(packed, m, out + x0);
-    }
-    return;
-  }
-#if HM_HAVE_GATHER
-  if (channels == 4 && kHasAvx2) {
-    for (int x0 = 0; x0 < n; x0 += kMaxPacked) {
-      uint32_t packed[kMaxPacked];
-      const int m = n - x0 < kMaxPacked ? n - x0 : kMaxPacked;
-      gather_rgbx_avx2(px, cols + x0, m, packed);
-      luma_of_rgbx_row(packed, m, out + x0);
-    }
-    return;
-  }
-#endif
-  // Gather (selected columns, or 3-byte pixels) into packed words first:
-  // the gather stays scalar, the arithmetic becomes vector code.
-  for (int x0 = 0; x0 < n; x0 += kMaxPacked) {
-    uint32_t packed[kMaxPacked];
-    const int m = n - x0 < kMaxPacked ? n - x0 : kMaxPacked;
-    for (int x = 0; x < m; ++x) {
-      const size_t col = (size_t)(cols ? cols[x0 + x] : x0 + x);
-      const uint8_t* p = px + (size_t)channels * col;
-      packed[x] = channels == 4 ? load_rgbx(p) : (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16;
-    }
-    luma_of_rgbx_row(packed, m, out + x0);
+  // Gather into packed words (the only scalar-bound step), then vector math.
+  for (int x0 = 0; x0 < n; x0 += kChunk) {
+    uint32_t words[kChunk];
+    const int m = n - x0 < kChunk ? n - x0 : kChunk;
+    gather_words(px, layout, cols, x0, m, words);
+    luma_of_rgb_words(words, m, out + x0);
   }
 }
 
 HM_VECTOR_CLONES
-bool row_is_grey_cpu(const uint8_t* px, int channels, int n) {
-  unsigned differ = 0;
-  for (int x = 0; x < n; ++x) {
-    const uint8_t* p = px + (size_t)channels * x;
-    differ |= (unsigned)(p[0] ^ p[1]) | (unsigned)(p[1] ^ p[2]);
+bool row_is_grey_cpu(const uint8_t* px, PixelLayout layout, int n) {
+  if (layout == PixelLayout::Grey) return true;
+  for (int x0 = 0; x0 < n; x0 += kChunk) {
+    uint32_t words[kChunk];
+    const int m = n - x0 < kChunk ? n - x0 : kChunk;
+    gather_words(px, layout, nullptr, x0, m, words);
+    uint32_t differ = 0;
+    for (int x = 0; x < m; ++x) {
+      const uint32_t v = words[x];
+      differ |= ((v ^ (v >> 8)) & 0xff) | ((v ^ (v >> 16)) & 0xff);
+    }
+    if (differ) return false;  // photos leave on their first chunk
   }
-  return differ == 0;
+  return true;
 }
 
 void luma_rgb_to_grey_cpu(float* luma, int64_t n) {
   for (int64_t i = 0; i < n; ++i) luma[i] = rintf(luma[i]);
+}
+
+void row_to_rgb(const uint8_t* px, PixelLayout layout, int n, uint8_t* rgb) {
+  for (int x = 0; x < n; ++x) {
+    if (layout == PixelLayout::Grey) {
+      rgb[3 * x] = rgb[3 * x + 1] = rgb[3 * x + 2] = px[x];
+      continue;
+    }
+    const uint32_t v = load_packed(px, layout, (size_t)x);
+    rgb[3 * x] = (uint8_t)v;
+    rgb[3 * x + 1] = (uint8_t)(v >> 8);
+    rgb[3 * x + 2] = (uint8_t)(v >> 16);
+  }
 }
 
 }  // namespace hm::pdq

@@ -6,16 +6,28 @@
 
 namespace hm::pdq {
 
-/// out[x] = luma of pixel cols[x] (or x when cols is null), x < n. channels:
-/// 1 grey (Y = value), 3 RGB, 4 RGB plus an ignored byte (padding or alpha).
-void luma_row_cpu(const uint8_t* pixels, int channels, const int* cols, int n, float* out);
+/// How a decoded row stores its pixels.
+enum class PixelLayout {
+  Grey,     ///< 1 byte: the value (the reference's Y = value)
+  Rgb,      ///< 3 bytes
+  Rgbx,     ///< 4 bytes: R, G, B and one ignored byte (padding or alpha)
+};
 
-/// True when every one of the n pixels has R = G = B (channels 3 or 4).
-bool row_is_grey_cpu(const uint8_t* pixels, int channels, int n);
+/// Bytes per pixel of a layout.
+int bytes_per_pixel(PixelLayout layout);
+
+/// out[x] = luma of pixel cols[x] (or x when cols is null), x < n.
+void luma_row_cpu(const uint8_t* pixels, PixelLayout layout, const int* cols, int n, float* out);
+
+/// True when every one of the n pixels has R = G = B.
+bool row_is_grey_cpu(const uint8_t* pixels, PixelLayout layout, int n);
 
 /// Turns luma computed through the RGB weights back into the grey values
 /// (Y = value) the reference uses when every pixel is grey: the weighted
 /// sum is within 1e-4 of the value, so rounding recovers it exactly.
 void luma_rgb_to_grey_cpu(float* luma, int64_t n);
+
+/// n pixels of `layout` as packed RGB bytes (3 per pixel), for tools and tests.
+void row_to_rgb(const uint8_t* pixels, PixelLayout layout, int n, uint8_t* rgb);
 
 }  // namespace hm::pdq

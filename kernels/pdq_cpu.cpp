@@ -16,7 +16,9 @@ void compute_luma(const PdqImage& image, float* luma) {
   const int channels = image.channels;
   const size_t stride = (size_t)image.width * channels;
   for (int y = 0; y < image.height; ++y)
-    luma_row_cpu(image.pixels + y * stride, channels, nullptr, image.width,
+    luma_row_cpu(image.pixels + y * stride,
+                 channels == 1 ? PixelLayout::Grey : channels == 4 ? PixelLayout::Rgbx : PixelLayout::Rgb,
+                 nullptr, image.width,
                  luma + (size_t)y * image.width);
   if (image.grey && channels != 1) luma_rgb_to_grey_cpu(luma, (int64_t)image.width * image.height);
 }

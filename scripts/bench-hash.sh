@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Whole-process throughput of `hashmatch hash` on the bundled golden images,
+# beside the floor for the same JPEGs: libjpeg-turbo decoding alone (read +
+# default decode, as djpeg does) in one process on the same threads.
+#
+# Usage: scripts/bench-hash.sh [THREADS] [RUNS]   (defaults: all cores, 7)
+# Prints the best and median of RUNS runs of each; machines like these are
+# noisy, so compare figures from one run of this script only.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+threads=${1:-$(nproc)}
+runs=${2:-7}
+bin=build/cli/hashmatch
+floor=build/bench/hm_jpeg_decode_floor
+[ -x "$bin" ] && [ -x "$floor" ] || { echo "build first: scripts/build.sh" >&2; exit 2; }
+images=tests/data/pdq-golden/images
+mapfile -t all < <(ls "$images"/*)
+mapfile -t jpegs < <(ls "$images"/*.jpg)
+
+# Seconds of one run of a command, wall clock.
+seconds() {
+  local start end
+  start=$(date +%s.%N)
+  "$@" >/dev/null 2>&1 || true
+  end=$(date +%s.%N)
+  echo "$end - $start" | bc -l
+}
+
+# best and median of $runs timings of a command, as "best median".
+timings() {
+  local t=()
+  for _ in $(seq "$runs"); do t+=("$(seconds "$@")"); done
+  printf '%s\n' "${t[@]}" | sort -g | awk '{a[NR]=$1} END {printf "%.4f %.4f\n", a[1], a[int((NR+1)/2)]}'
+}
+
+rate() { echo "$1 / $2" | bc -l | xargs printf '%.1f'; }
+
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | xargs); threads: $threads; runs: $runs"
+read -r fb fm < <(timings "$floor" "$threads" "${jpegs[@]}")
+read -r jb jm < <(timings "$bin" hash --threads "$threads" -q "${jpegs[@]}")
+read -r pb pm < <(timings "$bin" hash --threads "$threads" --algo pdq -q "${jpegs[@]}")
+read -r ab am < <(timings "$bin" hash --threads "$threads" -q "${all[@]}")
+read -r db dm < <(timings "$bin" hash --threads "$threads" --dihedral -q "${all[@]}")
+n=${#jpegs[@]}
+m=${#all[@]}
+printf '%-58s %10s %10s\n' "what (images/s)" best median
+printf '%-58s %10s %10s\n' "libjpeg-turbo decode only, $n JPEGs" "$(rate "$n" "$fb")" "$(rate "$n" "$fm")"
+printf '%-58s %10s %10s\n' "hashmatch hash (pdq+md5+sha1+sha256), same JPEGs" "$(rate "$n" "$jb")" "$(rate "$n" "$jm")"
+printf '%-58s %10s %10s\n' "hashmatch hash --algo pdq, same JPEGs" "$(rate "$n" "$pb")" "$(rate "$n" "$pm")"
+printf '%-58s %10s %10s\n' "hashmatch hash, all $m golden files" "$(rate "$m" "$ab")" "$(rate "$m" "$am")"
+printf '%-58s %10s %10s\n' "hashmatch hash --dihedral, all $m golden files" "$(rate "$m" "$db")" "$(rate "$m" "$dm")"
+printf 'hash / decode-only on the JPEGs: best %.1f%%, median %.1f%%\n' \
+  "$(echo "100 * $fb / $jb" | bc -l)" "$(echo "100 * $fm / $jm" | bc -l)"
+printf 'all files vs the reference CLI (38 images/s): best %.1fx\n' "$(echo "$m / $ab / 38" | bc -l)"
