@@ -7,6 +7,7 @@
 #include <vector>
 
 #include <jpeglib.h>
+#include <jerror.h>
 
 #include "decode.hpp"
 
@@ -16,6 +17,8 @@ namespace {
 
 /// A progressive JPEG can hold thousands of tiny scans that each cost a full
 /// pass over the coefficients; past this many the file is treated as hostile.
+/// The same holds for a sequential multi-scan JPEG whose scans repeat (an
+/// arithmetic-coded scan of a flat plane takes a few bytes).
 constexpr int kMaxScans = 500;
 constexpr size_t kMaxWarnings = 4;
 
@@ -48,30 +51,13 @@ void on_emit_message(j_common_ptr cinfo, int level) {
 
 void on_progress(j_common_ptr cinfo) {
   auto* d = reinterpret_cast<j_decompress_ptr>(cinfo);
-  if (cinfo->is_decompressor && d->progressive_mode && d->input_scan_number > kMaxScans) {
+  if (cinfo->is_decompressor && d->input_scan_number > kMaxScans) {
     auto* mgr = reinterpret_cast<ErrorManager*>(cinfo->err);
-    snprintf(mgr->error, sizeof(mgr->error), "progressive JPEG has more than %d scans",
-             kMaxScans);
+    snprintf(mgr->error, sizeof(mgr->error), "%s JPEG has more than %d scans",
+             d->progressive_mode ? "progressive" : "multi-scan", kMaxScans);
     longjmp(mgr->jump, 1);
   }
 }
-
-/// ImageMagick (Q16) reads a CMYK JPEG as inverted (Adobe) ink values and
-/// converts to RGB as (1 - C)(1 - K) in 16-bit quanta, then scales to 8 bits
-/// for the PNM; with raw samples s this is round(257 s_c s_k / 255) -> 8 bit.
-uint8_t cmyk_channel_to_rgb(unsigned ink, unsigned black) {
-  const double q16 = 257.0 * (double)ink * (double)black / 255.0;
-  const unsigned q = (unsigned)(q16 + 0.5);
-  return (uint8_t)((q + 128) / 257);
-}
-
-struct CmykTable {
-  uint8_t value[256][256];
-  CmykTable() {
-    for (unsigned a = 0; a < 256; ++a)
-      for (unsigned k = 0; k < 256; ++k) value[a][k] = cmyk_channel_to_rgb(a, k);
-  }
-};
 
 }  // namespace
 
@@ -89,10 +75,14 @@ DecodeOutcome decode_jpeg(const uint8_t* data, size_t size, const DecodeOptions&
   progress.progress_monitor = on_progress;
   // Everything that must survive a longjmp lives outside this frame's registers.
   std::vector<JSAMPLE> buffer;
-  std::vector<uint8_t> rgb;
   std::vector<JSAMPROW> rows;
   if (setjmp(err.jump)) {
-    out.error = std::string("decode: ") + err.error;
+    // libjpeg refuses sides above 65500 while it reads the header, before our own check: a
+    // header whose size is also above the pixel limit is reported as the limit.
+    std::string limit;
+    if (err.base.msg_code == JERR_IMAGE_TOO_BIG)
+      limit = check_pixel_limit(cinfo.image_width, cinfo.image_height, options);
+    out.error = !limit.empty() ? limit : std::string("decode: ") + err.error;
     jpeg_destroy_decompress(&cinfo);
     return out;
   }
@@ -122,32 +112,27 @@ DecodeOutcome decode_jpeg(const uint8_t* data, size_t size, const DecodeOptions&
   PixelFormat format;
   format.width = width;
   format.height = (int)cinfo.output_height;
-  format.channels = comps == 1 ? 1 : comps == 4 && !cmyk ? 4 : 3;
+  // Colour comes as RGBX; CMYK as raw inks, which the sink converts only
+  // where the pre-resize samples.
+  format.channels = comps;
+  format.cmyk = cmyk;
   sink.begin(format);
 
   const int batch = std::max(1, cinfo.rec_outbuf_height);
-  const size_t stride = (size_t)width * comps;
-  buffer.resize(stride * batch);
+  const size_t stride = ((size_t)width * comps + 31) & ~(size_t)31;  // keeps every row's offset
+  // libjpeg-turbo's SIMD colour conversion writes aligned rows with
+  // non-temporal stores, which send them past the cache just before the sink
+  // reads them. Rows 4 bytes off alignment take its ordinary stores.
+  constexpr size_t kMisalign = 4;
+  buffer.resize(stride * batch + 64);
+  uint8_t* first_row = buffer.data();
+  while ((reinterpret_cast<uintptr_t>(first_row) & 31) != kMisalign) ++first_row;
   rows.resize(batch);
-  for (int r = 0; r < batch; ++r) rows[r] = buffer.data() + (size_t)r * stride;
-  static const CmykTable* table = new CmykTable();
-  if (cmyk) rgb.resize((size_t)width * 3);
+  for (int r = 0; r < batch; ++r) rows[r] = first_row + (size_t)r * stride;
   while (cinfo.output_scanline < cinfo.output_height) {
     const int y0 = (int)cinfo.output_scanline;
     const int got = (int)jpeg_read_scanlines(&cinfo, rows.data(), batch);
-    for (int r = 0; r < got; ++r) {
-      if (!cmyk) {
-        sink.row(y0 + r, rows[r]);
-        continue;
-      }
-      const JSAMPLE* p = rows[r];
-      for (int x = 0; x < width; ++x, p += 4) {
-        rgb[3 * x] = table->value[p[0]][p[3]];
-        rgb[3 * x + 1] = table->value[p[1]][p[3]];
-        rgb[3 * x + 2] = table->value[p[2]][p[3]];
-      }
-      sink.row(y0 + r, rgb.data());
-    }
+    for (int r = 0; r < got; ++r) sink.row(y0 + r, rows[r]);
   }
   jpeg_finish_decompress(&cinfo);
   jpeg_destroy_decompress(&cinfo);

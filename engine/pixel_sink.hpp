@@ -19,6 +19,8 @@ struct PixelFormat {
   /// that is ignored (padding, or an alpha channel: the reference drops
   /// alpha, it never composites).
   int channels = 3;
+  /// With 4 channels: the samples are a CMYK JPEG's inks (pdq::PixelLayout::Cmyk).
+  bool cmyk = false;
   /// When true, an RGB image whose pixels are all R = G = B is hashed as grey,
   /// as the reference's ImageMagick-to-PNM step does. False for formats the
   /// reference reads natively (BMP), which always take the RGB path.
@@ -28,7 +30,7 @@ struct PixelFormat {
 /// The layout of a format's rows.
 inline pdq::PixelLayout layout_of(const PixelFormat& f) {
   if (f.channels == 1) return pdq::PixelLayout::Grey;
-  if (f.channels == 4) return pdq::PixelLayout::Rgbx;
+  if (f.channels == 4) return f.cmyk ? pdq::PixelLayout::Cmyk : pdq::PixelLayout::Rgbx;
   return pdq::PixelLayout::Rgb;
 }
 
@@ -49,6 +51,7 @@ class FullImageSink final : public PixelSink {
     format_ = format;
     layout_ = layout_of(format);
     format_.channels = format.channels == 1 ? 1 : 3;
+    format_.cmyk = false;
     pixels_.assign((size_t)format.width * format.height * format_.channels, 0);
   }
   void row(int y, const uint8_t* samples) override {

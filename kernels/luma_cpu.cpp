@@ -23,9 +23,28 @@ HM_INLINE uint32_t load32(const uint8_t* p) {
   return v;
 }
 
+/// All 256 x 256 (ink, black) pairs of cmyk_to_rgb.
+struct CmykTable {
+  uint8_t value[256][256];
+  CmykTable() {
+    for (unsigned a = 0; a < 256; ++a)
+      for (unsigned k = 0; k < 256; ++k) value[a][k] = cmyk_to_rgb(a, k);
+  }
+};
+
+const CmykTable& cmyk_table() {
+  static const CmykTable table;
+  return table;
+}
+
 /// Packs pixel x into a 0x..BBGGRR word.
 HM_INLINE uint32_t load_packed(const uint8_t* px, PixelLayout layout, size_t x) {
   if (layout == PixelLayout::Rgbx) return load32(px + 4 * x);
+  if (layout == PixelLayout::Cmyk) {
+    const uint8_t* p = px + 4 * x;
+    const auto& t = cmyk_table().value;
+    return (uint32_t)t[p[0]][p[3]] | (uint32_t)t[p[1]][p[3]] << 8 | (uint32_t)t[p[2]][p[3]] << 16;
+  }
   const uint8_t* p = px + 3 * x;
   return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16;
 }
@@ -84,9 +103,17 @@ HM_INLINE void gather_words(const uint8_t* px, PixelLayout layout, const int* co
 int bytes_per_pixel(PixelLayout layout) {
   switch (layout) {
     case PixelLayout::Grey: return 1;
-    case PixelLayout::Rgbx: return 4;
-    default: return 3;
+    case PixelLayout::Rgb: return 3;
+    case PixelLayout::Rgbx:
+    case PixelLayout::Cmyk: return 4;
   }
+  return 3;
+}
+
+uint8_t cmyk_to_rgb(unsigned ink, unsigned black) {
+  const double q16 = 257.0 * (double)ink * (double)black / 255.0;
+  const unsigned q = (unsigned)(q16 + 0.5);
+  return (uint8_t)((q + 128) / 257);
 }
 
 HM_VECTOR_CLONES

@@ -11,7 +11,15 @@ enum class PixelLayout {
   Grey,     ///< 1 byte: the value (the reference's Y = value)
   Rgb,      ///< 3 bytes
   Rgbx,     ///< 4 bytes: R, G, B and one ignored byte (padding or alpha)
+  Cmyk,     ///< 4 bytes of JPEG CMYK inks, converted as ImageMagick does (cmyk_to_rgb)
 };
+
+/// One RGB channel of a CMYK JPEG pixel as the reference sees it: ImageMagick
+/// (Q16) reads the inks as inverted (Adobe) values and converts to RGB as
+/// (1 - C)(1 - K) in 16-bit quanta before its PNM writer scales to 8 bits; with
+/// the raw samples this is round(257 ink black / 255) in 16 bits, then
+/// (q + 128) / 257. Exact on every CMYK file of the golden set.
+uint8_t cmyk_to_rgb(unsigned ink, unsigned black);
 
 /// Bytes per pixel of a layout.
 int bytes_per_pixel(PixelLayout layout);

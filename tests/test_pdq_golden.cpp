@@ -91,7 +91,9 @@ TEST_F(PdqGolden, HashableFilesMatchReferenceExactly) {
     EXPECT_EQ(std::to_string(r.quality), row["quality"]);
     for (size_t t = 0; t < kDihedralColumns.size(); ++t)
       EXPECT_EQ(hm::pdq_hex(r.dihedral[t]), row[kDihedralColumns[t]]) << hm::kDihedralNames[t];
-    if (status == "ok_decoder_warning") EXPECT_FALSE(r.warnings.empty());
+    if (status == "ok_decoder_warning") {
+      EXPECT_FALSE(r.warnings.empty());
+    }
     ++checked;
   }
   EXPECT_EQ(checked, 395);
@@ -112,7 +114,9 @@ TEST_F(PdqGolden, Scaled16BitPngsLandNearTheirSource) {
     const hm::HashRecord r = hasher.hash_file(kGoldenDir + "/images/" + row["file"]);
     ASSERT_TRUE(r.ok()) << r.error;
     EXPECT_LE(hamming(r.pdq, source_hash.at(row["source_id"])), 16);
-    if (row["variant"] == "png16_true") EXPECT_GE(std::stoi(row["dist_to_source"]), 200);
+    if (row["variant"] == "png16_true") {
+      EXPECT_GE(std::stoi(row["dist_to_source"]), 200);
+    }
     ++checked;
   }
   EXPECT_EQ(checked, 4);
