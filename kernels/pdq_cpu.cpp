@@ -117,7 +117,7 @@ Hash256 pdq_bits(const float* dct, int transform) {
 void pdq_hash_luma_cpu(const float* luma, int w, int h, bool dihedral, PdqResult& result,
                        PdqScratch& scratch) {
   if (pdq_below_min_size(w, h, result)) return;
-  float grid[kGrid * kGrid];
+  float grid[kGrid * kGrid] = {};
   blur_and_sample_cpu(luma, h, w, grid, scratch.blur);
   // At exactly 64 x 64 the reference's plain hash skips the blur.
   const bool unblurred = w == kGrid && h == kGrid;
@@ -156,7 +156,7 @@ void pdq_hash_reference(const PdqImage& image, bool dihedral, PdqResult& result)
       for (int j = 0; j < kGrid; ++j)
         grid[i * kGrid + j] = buf1[(size_t)sample_index(i, h) * w + sample_index(j, w)];
   };
-  float grid[kGrid * kGrid];
+  float grid[kGrid * kGrid] = {};
   const bool skip_blur = (w == kGrid && h == kGrid);
   if (skip_blur) {
     std::copy(luma.begin(), luma.end(), grid);
