@@ -31,6 +31,9 @@ constexpr uint64_t kDefaultMaxPixels = 200'000'000;
 struct DecodeOptions {
   uint64_t max_pixels = kDefaultMaxPixels;  ///< checked from the header, before any allocation
   Sample16 sample16 = Sample16::Scale;
+  /// Always decode every JPEG pixel, even for sinks that read only some
+  /// (tests and benchmarks compare the two paths; the pixels are identical).
+  bool full_jpeg_decode = false;
 };
 
 /// Result of decoding one file. `error` is empty on success and otherwise

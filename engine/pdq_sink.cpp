@@ -20,10 +20,17 @@ void PdqSink::begin(const PixelFormat& format) {
   keep_luma_ = out_width_ == pdq::kGrid && out_height_ == pdq::kGrid;
   buffering_ = maybe_grey_ || keep_luma_;
   source_col_.clear();
+  selection_.rows.clear();
   if (resize) {
     source_col_.resize(out_width_);
     for (int x = 0; x < out_width_; ++x)
       source_col_[x] = pdq::preresize_source_index(x, format.width);
+    selection_.cols = source_col_;
+    for (int y = 0; y < out_height_; ++y) {
+      const int source = pdq::preresize_source_index(y, format.height);
+      if (selection_.rows.empty() || selection_.rows.back() != source)
+        selection_.rows.push_back(source);
+    }
   }
   row_.resize(out_width_);
   if (buffering_) luma_.resize((size_t)out_width_ * out_height_);
@@ -44,26 +51,54 @@ void PdqSink::stop_buffering() {
   buffering_ = false;
 }
 
-void PdqSink::row(int y, const uint8_t* samples) {
-  ++rows_seen_;
-  if (maybe_grey_ && !pdq::row_is_grey_cpu(samples, layout_, format_.width)) {
-    maybe_grey_ = false;
-    if (!keep_luma_) stop_buffering();
-  }
+template <typename Convert>
+void PdqSink::emit_rows_of(int y, Convert&& convert) {
   const bool resized = !source_col_.empty();
   bool converted = false;
   while (next_out_ < out_height_ &&
          (resized ? pdq::preresize_source_index(next_out_, format_.height) : next_out_) == y) {
     if (!converted) {
-      pdq::luma_row_cpu(samples, layout_, resized ? source_col_.data() : nullptr,
-                        out_width_, row_.data());
+      convert(row_.data());
       converted = true;
     }
     emit_luma_row(row_.data());  // a short side stretched to 512 repeats rows
   }
-  if (y != format_.height - 1 || !buffering_) return;
+}
+
+void PdqSink::finish_rows() {
+  if (!buffering_) return;
   if (maybe_grey_) pdq::luma_rgb_to_grey_cpu(luma_.data(), (int64_t)luma_.size());
   if (!keep_luma_) stop_buffering();
+}
+
+void PdqSink::row(int y, const uint8_t* samples) {
+  ++rows_seen_;
+  if (maybe_grey_ && !pdq::row_is_grey_cpu(samples, layout_, format_.width)) colour_seen();
+  const int* cols = source_col_.empty() ? nullptr : source_col_.data();
+  emit_rows_of(y, [&](float* luma) {
+    pdq::luma_row_cpu(samples, layout_, cols, out_width_, luma);
+  });
+  if (y == format_.height - 1) finish_rows();
+}
+
+const PixelSelection* PdqSink::selection() const {
+  return source_col_.empty() ? nullptr : &selection_;
+}
+
+void PdqSink::selected_row(int y, const uint32_t* rgb) {
+  emit_rows_of(y, [&](float* luma) { pdq::luma_of_rgb_words_cpu(rgb, out_width_, luma); });
+}
+
+void PdqSink::colour_seen() {
+  if (!maybe_grey_) return;
+  maybe_grey_ = false;
+  if (buffering_ && !keep_luma_) stop_buffering();
+}
+
+void PdqSink::end_selected(bool all_grey) {
+  rows_seen_ = format_.height;
+  if (!all_grey) colour_seen();
+  finish_rows();
 }
 
 void PdqSink::hash(bool dihedral, pdq::PdqResult& result) {

@@ -21,6 +21,11 @@ class PdqSink final : public PixelSink {
  public:
   void begin(const PixelFormat& format) override;
   void row(int y, const uint8_t* samples) override;
+  /// When the pre-resize applies: its columns and distinct rows.
+  const PixelSelection* selection() const override;
+  void selected_row(int y, const uint32_t* rgb) override;
+  void colour_seen() override;
+  void end_selected(bool all_grey) override;
 
   /// Forgets the previous image, so complete() is false until the next one arrives.
   void reset() { begun_ = false; }
@@ -32,6 +37,11 @@ class PdqSink final : public PixelSink {
  private:
   void emit_luma_row(const float* row);
   void stop_buffering();
+  /// Emits the luma rows that source row y becomes (several when a short side
+  /// is stretched); `convert` fills a luma row when one is needed.
+  template <typename Convert>
+  void emit_rows_of(int y, Convert&& convert);
+  void finish_rows();
 
   PixelFormat format_;
   pdq::PixelLayout layout_ = pdq::PixelLayout::Rgb;
@@ -44,6 +54,7 @@ class PdqSink final : public PixelSink {
   bool buffering_ = false;   ///< luma rows kept whole instead of streamed
   bool keep_luma_ = false;   ///< 64 x 64: the plain hash reads the unblurred luma
   std::vector<int> source_col_;  ///< luma column -> source column (pre-resize only)
+  PixelSelection selection_;     ///< the pre-resize's columns and distinct rows
   std::vector<float> row_;       ///< the last luma row, for rows the pre-resize repeats
   std::vector<float> luma_;      ///< whole luma plane while buffering
   float grid_[pdq::kGrid * pdq::kGrid];

@@ -34,13 +34,37 @@ inline pdq::PixelLayout layout_of(const PixelFormat& f) {
   return pdq::PixelLayout::Rgb;
 }
 
+/// The pixels a sink reads when it reads fewer than all of them: the same
+/// columns of some rows.
+struct PixelSelection {
+  std::vector<int> cols;  ///< source column of each value wanted from a row (may repeat)
+  std::vector<int> rows;  ///< source rows wanted, strictly increasing
+};
+
 /// Receives one decoded image. `begin` comes first, then every row exactly
 /// once in increasing y. Rows hold width * channels bytes.
+///
+/// Selected delivery: a sink whose selection() is not null may instead get,
+/// after begin(), selected_row() for each selected row in increasing y (the
+/// selected columns' RGB), colour_seen() as soon as the decoder knows some
+/// pixel has R, G, B not all equal, and end_selected() last. Decoders that
+/// can skip work on unselected pixels use it (the JPEG decoder does).
 class PixelSink {
  public:
   virtual ~PixelSink() = default;
   virtual void begin(const PixelFormat& format) = 0;
   virtual void row(int y, const uint8_t* samples) = 0;
+
+  /// Valid from begin() to the end of the image; null means every pixel.
+  virtual const PixelSelection* selection() const { return nullptr; }
+  /// rgb[i] = pixel (cols[i], y) as 0x00BBGGRR.
+  virtual void selected_row(int y, const uint32_t* rgb) {
+    (void)y;
+    (void)rgb;
+  }
+  virtual void colour_seen() {}
+  /// all_grey: every pixel of the image, selected or not, has R = G = B.
+  virtual void end_selected(bool all_grey) { (void)all_grey; }
 };
 
 /// Keeps the whole decoded image (tests, benchmarks, tools), as grey (1

@@ -136,6 +136,9 @@ void luma_row_cpu(const uint8_t* px, PixelLayout layout, const int* cols, int n,
 }
 
 HM_VECTOR_CLONES
+void luma_of_rgb_words_cpu(const uint32_t* rgb, int n, float* out) { luma_of_rgb_words(rgb, n, out); }
+
+HM_VECTOR_CLONES
 bool row_is_grey_cpu(const uint8_t* px, PixelLayout layout, int n) {
   if (layout == PixelLayout::Grey) return true;
   for (int x0 = 0; x0 < n; x0 += kChunk) {

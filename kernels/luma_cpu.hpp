@@ -27,6 +27,9 @@ int bytes_per_pixel(PixelLayout layout);
 /// out[x] = luma of pixel cols[x] (or x when cols is null), x < n.
 void luma_row_cpu(const uint8_t* pixels, PixelLayout layout, const int* cols, int n, float* out);
 
+/// out[x] = luma of rgb[x], pixels packed as 0x00BBGGRR words.
+void luma_of_rgb_words_cpu(const uint32_t* rgb, int n, float* out);
+
 /// True when every one of the n pixels has R = G = B.
 bool row_is_grey_cpu(const uint8_t* pixels, PixelLayout layout, int n);
 

@@ -1,0 +1,40 @@
+// JPEG decoding for sinks that read only some pixels: libjpeg-turbo's raw
+// (downsampled, post-IDCT) planes, with its fancy chroma upsampling and
+// YCbCr-to-RGB conversion done only at the selected pixels.
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <vector>
+
+#include <jpeglib.h>
+
+#include "pixel_sink.hpp"
+
+namespace hm {
+
+/// Buffers for read_jpeg_raw_selected. They live in decode_jpeg's frame, so a
+/// libjpeg error (a longjmp) leaves nothing to clean up.
+struct JpegRawBuffers {
+  std::vector<uint8_t> planes;
+  std::vector<JSAMPROW> pointers;
+  std::vector<int32_t> columns;  ///< per selected column: chroma indices and rounding
+  std::vector<int32_t> values;
+  std::vector<int32_t> colsum;
+  std::vector<uint32_t> rgb;
+};
+
+/// True for the layouts whose libjpeg upsampling this module reproduces: 3
+/// YCbCr components, chroma 1x1, luma 1x1, 2x1 or 2x2 (4:4:4, 4:2:2, 4:2:0),
+/// and chroma wide enough that libjpeg uses its fancy (triangle) filter.
+bool jpeg_raw_eligible(const jpeg_decompress_struct& cinfo);
+
+/// After jpeg_read_header and sink.begin(): starts decompression in raw mode,
+/// reads every iMCU row and delivers the sink's selected rows. The pixels are
+/// byte for byte those of libjpeg's default RGB decode (tests/test_jpeg_raw.cpp).
+void read_jpeg_raw_selected(jpeg_decompress_struct& cinfo, const PixelSelection& selection,
+                            PixelSink& sink, JpegRawBuffers& buffers);
+
+}  // namespace hm
