@@ -25,6 +25,7 @@
 #include <jpeglib.h>
 
 #include "decode.hpp"
+#include "decode_test_support.hpp"
 
 namespace hm {
 namespace {
@@ -33,88 +34,20 @@ const std::string kJpegDir = std::string(HM_TEST_DATA) + "/decode-jpeg/";
 const std::string kDecodeDir = std::string(HM_TEST_DATA) + "/decode/";
 const std::string kGoldenDir = std::string(HM_TEST_DATA) + "/pdq-golden/";
 
-std::vector<uint8_t> read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::vector<uint8_t>((std::istreambuf_iterator<char>(in)),
-                              std::istreambuf_iterator<char>());
-}
+using test::CheckingSink;
+using test::expect_safe_decode;
+using test::fnv1a64;
+using test::has_stage_prefix;
+using test::read_file;
 
 std::vector<uint8_t> bytes_of(const std::string& s) { return std::vector<uint8_t>(s.begin(), s.end()); }
-
-/// FNV-1a 64, as hex; make_fixtures.sh computes the same.
-std::string fnv1a64(const uint8_t* data, size_t size) {
-  uint64_t h = 0xcbf29ce484222325ull;
-  for (size_t i = 0; i < size; ++i) {
-    h ^= data[i];
-    h *= 0x100000001b3ull;
-  }
-  char text[17];
-  snprintf(text, sizeof text, "%016llx", (unsigned long long)h);
-  return text;
-}
-std::string fnv1a64(const std::vector<uint8_t>& v) { return fnv1a64(v.data(), v.size()); }
 
 bool starts_with(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
 bool contains(const std::string& s, const char* part) { return s.find(part) != std::string::npos; }
 
-bool has_stage_prefix(const std::string& error) {
-  return starts_with(error, "decode:") || starts_with(error, "limit:") ||
-         starts_with(error, "unsupported:");
-}
-
 DecodeOutcome decode(const std::vector<uint8_t>& data, PixelSink& sink,
                      const DecodeOptions& options = DecodeOptions{}) {
   return decode_image(data.empty() ? nullptr : data.data(), data.size(), options, sink);
-}
-
-/// Checks the PixelSink contract (one begin, rows 0, 1, 2, ... of valid size) and records the
-/// layout the decoder chose.
-class CheckingSink final : public PixelSink {
- public:
-  void begin(const PixelFormat& format) override {
-    ++begins;
-    format_ = format;
-    if (format.width <= 0 || format.height <= 0 ||
-        (format.channels != 1 && format.channels != 3 && format.channels != 4))
-      problems.push_back("bad format");
-  }
-  void row(int y, const uint8_t* samples) override {
-    if (begins != 1) problems.push_back("row before begin");
-    if (y != rows) problems.push_back("row " + std::to_string(y) + " out of order");
-    if (y >= format_.height) problems.push_back("row past the height");
-    // Touch every byte so that a short row shows up under AddressSanitizer.
-    uint32_t sum = 0;
-    for (int i = 0; i < format_.width * format_.channels; ++i) sum += samples[i];
-    checksum += sum;
-    ++rows;
-  }
-  const PixelFormat& format() const { return format_; }
-  int begins = 0;
-  int rows = 0;
-  uint64_t checksum = 0;
-  std::vector<std::string> problems;
-
- private:
-  PixelFormat format_;
-};
-
-/// Decodes from an exactly sized heap copy and checks the outcome is well formed.
-void expect_safe_decode(const uint8_t* data, size_t size, const DecodeOptions& options) {
-  std::vector<uint8_t> copy(data, data + size);  // exact size: overreads trip ASan
-  CheckingSink sink;
-  const DecodeOutcome out = decode(copy, sink, options);
-  EXPECT_TRUE(sink.problems.empty()) << sink.problems.front();
-  EXPECT_LE(sink.begins, 1);
-  if (out.ok()) {
-    EXPECT_EQ(sink.begins, 1);
-    EXPECT_EQ(sink.rows, out.height);
-  } else if (size < 3) {  // too short for the JPEG magic bytes
-    EXPECT_TRUE(has_stage_prefix(out.error)) << "unexpected error: " << out.error;
-  } else {
-    EXPECT_TRUE(starts_with(out.error, "decode:") || starts_with(out.error, "limit:"))
-        << "unexpected error: " << out.error;
-  }
-  for (const std::string& w : out.warnings) EXPECT_TRUE(starts_with(w, "decode:")) << w;
 }
 
 // --- JPEG markers, for byte surgery --------------------------------------------------------------

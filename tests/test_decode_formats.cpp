@@ -16,30 +16,18 @@
 #include <vector>
 
 #include "decode.hpp"
+#include "decode_test_support.hpp"
 
 namespace hm {
 namespace {
 
 const std::string kDecodeDir = std::string(HM_TEST_DATA) + "/decode/";
 
-std::vector<uint8_t> read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::vector<uint8_t>((std::istreambuf_iterator<char>(in)),
-                              std::istreambuf_iterator<char>());
-}
-
-/// FNV-1a 64, as hex; make_fixtures.sh computes the same.
-std::string fnv1a64(const uint8_t* data, size_t size) {
-  uint64_t h = 0xcbf29ce484222325ull;
-  for (size_t i = 0; i < size; ++i) {
-    h ^= data[i];
-    h *= 0x100000001b3ull;
-  }
-  char text[17];
-  snprintf(text, sizeof text, "%016llx", (unsigned long long)h);
-  return text;
-}
-std::string fnv1a64(const std::vector<uint8_t>& v) { return fnv1a64(v.data(), v.size()); }
+using test::CheckingSink;
+using test::expect_safe_decode;
+using test::fnv1a64;
+using test::has_stage_prefix;
+using test::read_file;
 
 struct Expectation {
   std::string file;
@@ -72,55 +60,6 @@ ImageFormat format_of(const std::string& file) {
   if (ext == "gif") return ImageFormat::Gif;
   if (ext == "bmp") return ImageFormat::Bmp;
   return ImageFormat::Unknown;
-}
-
-bool has_stage_prefix(const std::string& error) {
-  return error.rfind("decode:", 0) == 0 || error.rfind("limit:", 0) == 0 ||
-         error.rfind("unsupported:", 0) == 0;
-}
-
-/// Checks the PixelSink contract: one begin, then rows 0, 1, 2, ... with valid sizes.
-class CheckingSink final : public PixelSink {
- public:
-  void begin(const PixelFormat& format) override {
-    ++begins;
-    format_ = format;
-    if (format.width <= 0 || format.height <= 0 ||
-        (format.channels != 1 && format.channels != 3))
-      problems.push_back("bad format");
-  }
-  void row(int y, const uint8_t* samples) override {
-    if (begins != 1) problems.push_back("row before begin");
-    if (y != rows) problems.push_back("row " + std::to_string(y) + " out of order");
-    if (y >= format_.height) problems.push_back("row past the height");
-    // Touch every byte so that a short row shows up under AddressSanitizer.
-    uint32_t sum = 0;
-    for (int i = 0; i < format_.width * format_.channels; ++i) sum += samples[i];
-    checksum += sum;
-    ++rows;
-  }
-  int begins = 0;
-  int rows = 0;
-  uint64_t checksum = 0;
-  std::vector<std::string> problems;
-
- private:
-  PixelFormat format_;
-};
-
-/// Decodes `bytes` from an exactly sized heap copy and checks the outcome is well formed.
-void expect_safe_decode(const uint8_t* data, size_t size, const DecodeOptions& options) {
-  std::vector<uint8_t> copy(data, data + size);  // exact size: overreads trip ASan
-  CheckingSink sink;
-  const DecodeOutcome out = decode_image(copy.empty() ? nullptr : copy.data(), size, options, sink);
-  EXPECT_TRUE(sink.problems.empty()) << sink.problems.front();
-  EXPECT_LE(sink.begins, 1);
-  if (out.ok()) {
-    EXPECT_EQ(sink.begins, 1);
-    EXPECT_EQ(sink.rows, out.height);
-  } else {
-    EXPECT_TRUE(has_stage_prefix(out.error)) << "error without a stage: " << out.error;
-  }
 }
 
 // --- Every fixture against ImageMagick --------------------------------------------------------

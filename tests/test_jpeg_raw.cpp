@@ -4,21 +4,17 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "decode.hpp"
+#include "decode_test_support.hpp"
 #include "pixel_sink.hpp"
 
 namespace {
 
-std::vector<uint8_t> read_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), {});
-}
+using hm::test::read_file;
 
 /// Asks for some columns of some rows and records what the decoder delivers.
 class SelectiveSink final : public hm::PixelSink {
@@ -65,7 +61,7 @@ class SelectiveSink final : public hm::PixelSink {
 /// Checks one file; returns false when the decoder did not take the raw path.
 bool check_raw_path(const std::string& path, uint32_t seed) {
   SCOPED_TRACE(path + " seed " + std::to_string(seed));
-  const auto bytes = read_bytes(path);
+  const auto bytes = read_file(path);
   hm::FullImageSink full;
   const hm::DecodeOutcome whole = hm::decode_image(bytes.data(), bytes.size(), {}, full);
   EXPECT_TRUE(whole.ok()) << whole.error;
@@ -140,7 +136,7 @@ TEST(JpegRawPath, TruncatedAndCorruptFilesAreSafe) {
   const std::string dir = std::string(HM_TEST_DATA) + "/decode-jpeg/";
   const uint32_t base_seed = 20261128;
   for (const char* name : {"jpeg_420.jpg", "jpeg_422.jpg", "jpeg_444.jpg", "jpeg_progressive.jpg"}) {
-    const auto bytes = read_bytes(dir + name);
+    const auto bytes = read_file(dir + name);
     std::mt19937 rng(base_seed);
     for (int trial = 0; trial < 120; ++trial) {
       std::vector<uint8_t> mangled(bytes);

@@ -148,41 +148,20 @@ python3 "$TMP/surgery.py"
 
 # --- Expectations from ImageMagick's PNM output -------------------------------------------------
 cat > "$TMP/expect.py" <<'PY'
-import glob, subprocess
+import glob, subprocess, sys
 
-def fnv1a64(data):
-    h = 0xcbf29ce484222325
-    for b in data:
-        h = ((h ^ b) * 0x100000001b3) & 0xffffffffffffffff
-    return f'{h:016x}'
-
-def pnm(b):
-    i = 0
-    def token():
-        nonlocal i
-        while b[i:i + 1].isspace():
-            i += 1
-        start = i
-        while not b[i:i + 1].isspace():
-            i += 1
-        return b[start:i]
-    kind = token().decode(); w = int(token()); h = int(token()); maxval = int(token()); i += 1
-    if w == 0 or h == 0:  # what convert writes after a fatal read error
-        return None
-    assert kind in ('P5', 'P6') and maxval == 255, (kind, maxval)
-    n = w * h * (1 if kind == 'P5' else 3)
-    assert len(b) >= i + n
-    return kind, w, h, b[i:i + n]
+sys.path.insert(0, '..')  # tests/data: the PNM parser and digest shared with ../decode
+from pnm_fnv1a64 import first_pnm, fnv1a64
 
 rows = []
 for name in sorted(glob.glob('*.jpg')):
     r = subprocess.run(['convert', name, 'pnm:-'], capture_output=True)
     warned = int(bool(r.stderr.strip()))
-    image = pnm(r.stdout) if r.stdout else None
+    image = first_pnm(r.stdout, only_8bit=True) if r.stdout else None
     if image is None:
         rows.append(f'{name}\terror\t0\t0\t-\t{warned}')
         continue
-    kind, w, h, px = image
+    kind, w, h, px, _ = image
     rows.append(f'{name}\t{kind}\t{w}\t{h}\t{fnv1a64(px)}\t{warned}')
 with open('expected.tsv', 'w') as f:
     f.write('file\ttype\twidth\theight\tfnv1a64\twarning\n')

@@ -335,46 +335,10 @@ python3 "$TMP/synth.py" "$TMP" "$CAT" "$ASTRO"
 
 # --- Expectations from ImageMagick's PNM output -------------------------------------------------
 cat > "$TMP/expect.py" <<'PY'
-import glob, os, subprocess
+import glob, os, subprocess, sys
 
-def fnv1a64(data):
-    h = 0xcbf29ce484222325
-    for b in data:
-        h = ((h ^ b) * 0x100000001b3) & 0xffffffffffffffff
-    return f'{h:016x}'
-
-def first_pnm(b):
-    """The first image of a PNM stream: (type, width, height, low bytes, scaled bytes)."""
-    i = 0
-    def token():
-        nonlocal i
-        while True:
-            while b[i:i + 1].isspace():
-                i += 1
-            if b[i:i + 1] == b'#':
-                while b[i:i + 1] not in (b'\n', b''):
-                    i += 1
-                continue
-            break
-        start = i
-        while i < len(b) and not b[i:i + 1].isspace():
-            i += 1
-        return b[start:i]
-    kind = token().decode(); w = int(token()); h = int(token())
-    if kind == 'P4':
-        i += 1
-        rb = (w + 7) // 8
-        px = bytes(0 if (b[i + y * rb + x // 8] >> (7 - x % 8)) & 1 else 255
-                   for y in range(h) for x in range(w))
-        return kind, w, h, px, px
-    maxval = int(token()); i += 1
-    n = w * h * (1 if kind == 'P5' else 3)
-    if maxval < 256:
-        assert maxval == 255, f'maxval {maxval}'
-        px = b[i:i + n]
-        return kind, w, h, px, px
-    vals = [b[i + 2 * k] << 8 | b[i + 2 * k + 1] for k in range(n)]
-    return kind, w, h, bytes(v & 255 for v in vals), bytes((v + 128) // 257 for v in vals)
+sys.path.insert(0, '..')  # tests/data: the PNM parser and digest shared with ../decode-jpeg
+from pnm_fnv1a64 import as_rgb, first_pnm, fnv1a64
 
 rows = []
 for name in sorted(glob.glob('*.png') + glob.glob('*.gif') + glob.glob('*.webp') + glob.glob('*.bmp')):
@@ -384,13 +348,14 @@ for name in sorted(glob.glob('*.png') + glob.glob('*.gif') + glob.glob('*.webp')
     # such as "invalid colormap index"), so we do too.
     out = subprocess.run(args, capture_output=True).stdout
     assert out, f'convert wrote nothing for {name}'
-    kind, w, h, low, scale = first_pnm(out)
+    image = first_pnm(out)
+    assert image is not None, f'convert wrote an empty image for {name}'
     if is_bmp:
         data = open(name, 'rb').read()
         compression = int.from_bytes(data[30:34], 'little') if data[14] != 12 else 0
-        if compression == 0 and kind != 'P6':  # CImg: always RGB
-            kind = 'P6'
-            low = scale = bytes(v for v in low for _ in range(3))
+        if compression == 0:  # CImg: always RGB
+            image = as_rgb(image)
+    kind, w, h, low, scale = image
     rows.append(f'{name}\t{kind}\t{w}\t{h}\t{fnv1a64(low)}\t{fnv1a64(scale)}')
 with open('expected.tsv', 'w') as f:
     f.write('file\ttype\twidth\theight\tlow\tscale\n')
