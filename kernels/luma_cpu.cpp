@@ -82,11 +82,26 @@ const bool kHasAvx2 = __builtin_cpu_supports("avx2");
 /// Packed words for pixels [x0, x0 + n) of the row (through cols when given).
 HM_INLINE void gather_words(const uint8_t* px, PixelLayout layout, const int* cols, int x0, int n,
                             uint32_t* words) {
-#if HM_HAVE_GATHER
-  if (layout == PixelLayout::Rgbx && cols == nullptr) {
+  if (cols == nullptr && layout == PixelLayout::Rgbx) {
     memcpy(words, px + 4 * (size_t)x0, 4 * (size_t)n);
     return;
   }
+  if (cols == nullptr && layout == PixelLayout::Rgb) {
+    // Four 3-byte pixels from each 16-byte load, spread to 4-byte words by a
+    // byte shuffle; loads stay inside the n pixels, the last few go one by one.
+    const uint8_t* p = px + 3 * (size_t)x0;
+    const simd::U8x16 keep = {255, 255, 255, 0, 255, 255, 255, 0, 255, 255, 255, 0, 255, 255, 255, 0};
+    int x = 0;
+    for (; 3 * x + 16 <= 3 * n; x += 4) {
+      simd::U8x16 v;
+      memcpy(&v, p + 3 * (size_t)x, sizeof(v));
+      const simd::U8x16 w = HM_SHUFFLE_BYTES(v, 0, 1, 2, 0, 3, 4, 5, 0, 6, 7, 8, 0, 9, 10, 11, 0) & keep;
+      memcpy(words + x, &w, sizeof(w));
+    }
+    for (; x < n; ++x) words[x] = load_packed(px, layout, (size_t)(x0 + x));
+    return;
+  }
+#if HM_HAVE_GATHER
   // Four-byte gathers would read one byte past the last 3-byte RGB pixel, so
   // only RGBX rows take them.
   if (kHasAvx2 && layout == PixelLayout::Rgbx) {

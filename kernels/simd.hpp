@@ -4,6 +4,7 @@
 // every clone computes the same bits as the scalar code.
 #pragma once
 
+#include <stdint.h>
 #include <string.h>
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -22,10 +23,15 @@ constexpr int kWidth = 8;
 typedef float V8 __attribute__((vector_size(32)));
 typedef int I8 __attribute__((vector_size(32)));
 
+typedef uint8_t U8x16 __attribute__((vector_size(16)));
+typedef int8_t I8x16 __attribute__((vector_size(16)));
+
 #if defined(__clang__)
 #define HM_SHUFFLE2(a, b, ...) __builtin_shufflevector(a, b, __VA_ARGS__)
+#define HM_SHUFFLE_BYTES(a, ...) __builtin_shufflevector(a, a, __VA_ARGS__)
 #else
-#define HM_SHUFFLE2(a, b, ...) __builtin_shuffle(a, b, (I8){__VA_ARGS__})
+#define HM_SHUFFLE2(a, b, ...) __builtin_shuffle(a, b, (::hm::simd::I8){__VA_ARGS__})
+#define HM_SHUFFLE_BYTES(a, ...) __builtin_shuffle(a, (::hm::simd::I8x16){__VA_ARGS__})
 #endif
 
 HM_INLINE V8 load(const float* p) {
