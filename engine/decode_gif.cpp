@@ -76,13 +76,8 @@ DecodeOutcome decode_gif(const uint8_t* data, size_t size, const DecodeOptions& 
   }
   out.width = gif->SWidth;
   out.height = gif->SHeight;
-  // The screen is never allocated, but a screen above the limit is as suspect as an image.
-  if ((uint64_t)gif->SWidth * (uint64_t)gif->SHeight > options.max_pixels) {
-    out.error = "limit: GIF logical screen is " + std::to_string(gif->SWidth) + "x" +
-                std::to_string(gif->SHeight) + ", above the limit of " +
-                std::to_string(options.max_pixels) + " pixels (--max-pixels)";
-    return out;
-  }
+  // The logical screen is never allocated (ImageMagick, and so the reference,
+  // hashes the first frame at its own size), so only the frame is limited.
 
   // Skip extensions up to the first image descriptor.
   for (;;) {

@@ -17,12 +17,12 @@ namespace hm::pdq {
 using Hash256 = std::array<uint8_t, kHashBytes>;
 
 /// 8-bit pixels at the reference's working size: the caller has already
-/// applied the 512 x 512 nearest-neighbour pre-resize (see PdqGridSink).
+/// applied the 512 x 512 nearest-neighbour pre-resize (the engine's PdqSink does).
 struct PdqImage {
   const uint8_t* pixels = nullptr;  ///< row-major [height, width, channels]
   int width = 0;
   int height = 0;
-  int channels = 1;   ///< 1 or 3
+  int channels = 1;   ///< 1 grey, 3 RGB, or 4 (RGB and an ignored byte)
   bool grey = false;  ///< with 3 channels: every pixel has R = G = B; Y = R, as the reference does
 };
 
