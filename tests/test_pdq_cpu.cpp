@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "hash_record.hpp"
+#include "luma_cpu.hpp"
 #include "pdq_cpu.hpp"
 
 namespace {
@@ -112,6 +113,40 @@ TEST(PdqCpu, QualityOfAFlatImageIsZeroAndOfStripesIsHundred) {
     for (int j = 0; j < 64; ++j) stripes[i * 64 + j] = (j % 2) ? 255.0f : 0.0f;
   // 64 rows x 63 horizontal pairs x 100 = 403200; / 90 = 4480 -> capped at 100.
   EXPECT_EQ(pdq_quality(stripes.data()), 100);
+}
+
+// Luma of the pre-resize's columns for every layout and many row widths
+// (shrinking a little, by 2x, by more; stretching) against the formula
+// applied pixel by pixel; rows are exactly sized so overreads trip ASan.
+TEST(PdqCpu, LumaRowsAtSelectedColumnsMatchTheFormula) {
+  std::mt19937 rng(5);
+  for (PixelLayout layout : {PixelLayout::Grey, PixelLayout::Rgb, PixelLayout::Rgbx, PixelLayout::Cmyk}) {
+    for (int w : {300, 511, 512, 513, 600, 777, 1000, 1023, 1024, 1025, 1500, 4000}) {
+      SCOPED_TRACE(testing::Message() << "layout " << (int)layout << " width " << w);
+      const int bpp = bytes_per_pixel(layout);
+      std::vector<uint8_t> row((size_t)w * bpp);
+      for (auto& b : row) b = (uint8_t)rng();
+      std::vector<int> cols(kPreResize);
+      for (int x = 0; x < kPreResize; ++x) cols[x] = preresize_source_index(x, w);
+      for (const int* selection : {(const int*)nullptr, (const int*)cols.data()}) {
+        const int n = selection ? kPreResize : w;
+        std::vector<float> out(n);
+        luma_row_cpu(row.data(), layout, selection, n, out.data());
+        for (int x = 0; x < n; ++x) {
+          const uint8_t* p = row.data() + (size_t)bpp * (selection ? selection[x] : x);
+          float want;
+          if (layout == PixelLayout::Grey) {
+            want = (float)p[0];
+          } else if (layout == PixelLayout::Cmyk) {
+            want = luma_rgb(cmyk_to_rgb(p[0], p[3]), cmyk_to_rgb(p[1], p[3]), cmyk_to_rgb(p[2], p[3]));
+          } else {
+            want = luma_rgb(p[0], p[1], p[2]);
+          }
+          ASSERT_EQ(out[x], want) << "x " << x;
+        }
+      }
+    }
+  }
 }
 
 }  // namespace
