@@ -28,10 +28,24 @@ constexpr int kBlock = kGroups * kWidth;
 /// of 1, 2 and 4 (sides up to 128, 256 and 512) divide only at the edges.
 HM_INLINE bool is_power_of_two(int n) { return n > 0 && (n & (n - 1)) == 0; }
 
-/// Running box sums of one or two 8-row blocks side by side. Each lane keeps
-/// the reference's sequential sum of its row; two blocks give the CPU two
-/// independent dependency chains. lanes is [w][NB] (column x of each block),
-/// out is [ncols][NB].
+/// sum / count for every group, as the reference divides (see is_power_of_two).
+template <int NB>
+HM_INLINE void store_means(const V8* sum, int count, V8* out) {
+  if (is_power_of_two(count)) {
+    const V8 r = simd::splat(1.0f / (float)count);
+    for (int b = 0; b < NB; ++b) out[b] = sum[b] * r;
+  } else {
+    const V8 c = simd::splat((float)count);
+    for (int b = 0; b < NB; ++b) out[b] = sum[b] / c;
+  }
+}
+
+/// Running box sums of NB 8-row groups side by side. Each lane keeps the
+/// reference's sequential sum of its row; the groups give the CPU independent
+/// dependency chains. lanes is [w][NB] (column x of each group), out is
+/// [ncols][NB]: every column (cols == nullptr) or the 64 sampled ones.
+/// The loop runs in three phases, so the long middle one, where every step
+/// adds and subtracts and the count is the window, has no branches.
 template <int NB>
 HM_INLINE void filter_lanes(const V8* lanes, int w, BoxSpan s, const int* cols, V8* out) {
   V8 sum[NB] = {};
@@ -40,30 +54,46 @@ HM_INLINE void filter_lanes(const V8* lanes, int w, BoxSpan s, const int* cols, 
     for (int b = 0; b < NB; ++b) sum[b] = sum[b] + lanes[k * NB + b];
     ++count;
   }
-  int j = 0;
-  int divisor_count = -1;  // the divisor only changes near the ends
-  bool multiply = false;
-  V8 c = {};
-  for (int i = 0; i < w; ++i) {
-    if (i + s.lead < w) {
-      for (int b = 0; b < NB; ++b) sum[b] = sum[b] + lanes[(i + s.lead) * NB + b];
-      ++count;
-    }
-    if (i - s.lag - 1 >= 0) {
-      for (int b = 0; b < NB; ++b) sum[b] = sum[b] - lanes[(i - s.lag - 1) * NB + b];
-      --count;
-    }
-    if (count != divisor_count) {
-      divisor_count = count;
-      multiply = is_power_of_two(count);
-      c = simd::splat(multiply ? 1.0f / (float)count : (float)count);
-    }
+  int j = 0;  // next sampled column
+  auto emit = [&](int i) {
     if (cols == nullptr) {
-      for (int b = 0; b < NB; ++b) out[i * NB + b] = multiply ? sum[b] * c : sum[b] / c;
+      store_means<NB>(sum, count, out + i * NB);
     } else {
-      for (; j < kGrid && cols[j] == i; ++j)
-        for (int b = 0; b < NB; ++b) out[j * NB + b] = multiply ? sum[b] * c : sum[b] / c;
+      for (; j < kGrid && cols[j] == i; ++j) store_means<NB>(sum, count, out + j * NB);
     }
+  };
+  // Window <= w, so lag + 1 <= w - lead: the phases are in order.
+  const int first_sub = s.lag + 1;
+  const int last_add = w - s.lead;  // steps i < last_add add lanes[i + lead]
+  int i = 0;
+  for (; i < first_sub; ++i) {
+    for (int b = 0; b < NB; ++b) sum[b] = sum[b] + lanes[(i + s.lead) * NB + b];
+    ++count;
+    emit(i);
+  }
+  if (cols == nullptr) {
+    const bool multiply = is_power_of_two(count);
+    const V8 c = simd::splat(multiply ? 1.0f / (float)count : (float)count);
+    for (; i < last_add; ++i) {
+      const V8* add = lanes + (i + s.lead) * NB;
+      const V8* sub = lanes + (i - s.lag - 1) * NB;
+      V8* o = out + i * NB;
+      for (int b = 0; b < NB; ++b) {
+        sum[b] = (sum[b] + add[b]) - sub[b];
+        o[b] = multiply ? sum[b] * c : sum[b] / c;
+      }
+    }
+  } else {
+    for (; i < last_add; ++i) {
+      for (int b = 0; b < NB; ++b)
+        sum[b] = (sum[b] + lanes[(i + s.lead) * NB + b]) - lanes[(i - s.lag - 1) * NB + b];
+      emit(i);
+    }
+  }
+  for (; i < w; ++i) {
+    for (int b = 0; b < NB; ++b) sum[b] = sum[b] - lanes[(i - s.lag - 1) * NB + b];
+    --count;
+    emit(i);
   }
 }
 
