@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "gather_cpu.hpp"
 #include "simd.hpp"
 
 namespace hm {
@@ -88,9 +89,10 @@ bool row_has_colour(Upsampling mode, const uint8_t* luma, const ChromaRows& rows
   return false;
 }
 
-/// One chroma component of an output row, upsampled: out[x] for every x <
-/// 2 dw (H2V1, H2V2) or dw (H1V1), stored as the even outputs then the odd
-/// ones (out[(x & 1) * dw + (x >> 1)]) so both halves are contiguous loops.
+/// One chroma component of an output row, upsampled to full width: out[x]
+/// for x < 2 dw (H2V1, H2V2) or dw (H1V1). Column sums first, then both
+/// outputs of each input column (column_tap's formulas; the edges take the
+/// sample itself as their missing neighbour).
 HM_INLINE void upsample_row(Upsampling mode, const uint8_t* near, const uint8_t* far, int dw,
                             int32_t* colsum, int32_t* out) {
   if (mode == Upsampling::H1V1) {
@@ -101,34 +103,35 @@ HM_INLINE void upsample_row(Upsampling mode, const uint8_t* near, const uint8_t*
   const int shift = tap_shift(mode);
   const int left_bias = mode == Upsampling::H2V2 ? 8 : 1;
   const int right_bias = mode == Upsampling::H2V2 ? 7 : 2;
-  int32_t* even = out;
-  int32_t* odd = out + dw;
-  // Edges take the sample itself as their missing neighbour (column_tap).
-  even[0] = (4 * colsum[0] + left_bias) >> shift;
-  for (int c = 1; c < dw; ++c) even[c] = (3 * colsum[c] + colsum[c - 1] + left_bias) >> shift;
-  for (int c = 0; c + 1 < dw; ++c) odd[c] = (3 * colsum[c] + colsum[c + 1] + right_bias) >> shift;
-  odd[dw - 1] = (4 * colsum[dw - 1] + right_bias) >> shift;
+  out[0] = (4 * colsum[0] + left_bias) >> shift;
+  out[1] = (3 * colsum[0] + colsum[1] + right_bias) >> shift;
+  for (int c = 1; c + 1 < dw; ++c) {
+    const int t = 3 * colsum[c];
+    out[2 * c] = (t + colsum[c - 1] + left_bias) >> shift;
+    out[2 * c + 1] = (t + colsum[c + 1] + right_bias) >> shift;
+  }
+  out[2 * dw - 2] = (3 * colsum[dw - 1] + colsum[dw - 2] + left_bias) >> shift;
+  out[2 * dw - 1] = (4 * colsum[dw - 1] + right_bias) >> shift;
 }
 
-/// RGB of the n selected columns: both chroma rows upsampled whole (vector
-/// loops), then three gathers per selected pixel and the conversion for all
-/// of them at once. index[j] = where column j's chroma sits in upsample_row's
-/// output.
+/// RGB of the n selected columns: the luma row widened and both chroma rows
+/// upsampled whole (vector loops), the selected columns gathered, then the
+/// conversion for all of them at once. scratch holds width + 5 dw values.
 HM_VECTOR_CLONES
 void selected_rgb(Upsampling mode, const uint8_t* luma, const ChromaRows& rows, const int* cols,
-                  const int32_t* index, int n, int dw, int32_t* values, int32_t* scratch,
-                  uint32_t* rgb) {
-  int32_t* up[2] = {scratch + dw, scratch + 3 * dw};
-  for (int k = 0; k < 2; ++k) upsample_row(mode, rows.near[k], rows.far[k], dw, scratch, up[k]);
-  int32_t* yv = values;
-  int32_t* cb = values + n;
-  int32_t* cr = values + 2 * n;
-  for (int j = 0; j < n; ++j) {
-    yv[j] = luma[cols[j]];
-    cb[j] = up[0][index[j]];
-    cr[j] = up[1][index[j]];
-  }
-  for (int j = 0; j < n; ++j) rgb[j] = ycc_to_rgb(yv[j], cb[j], cr[j]);
+                  int n, int width, int dw, int32_t* values, int32_t* scratch, uint32_t* rgb) {
+  int32_t* wide = scratch;
+  int32_t* colsum = wide + width;
+  int32_t* up[2] = {colsum + dw, colsum + 3 * dw};
+  for (int x = 0; x < width; ++x) wide[x] = luma[x];
+  for (int k = 0; k < 2; ++k) upsample_row(mode, rows.near[k], rows.far[k], dw, colsum, up[k]);
+  uint32_t* yv = reinterpret_cast<uint32_t*>(values);
+  uint32_t* cb = yv + n;
+  uint32_t* cr = yv + 2 * n;
+  gather_words_cpu(wide, cols, n, yv);
+  gather_words_cpu(up[0], cols, n, cb);
+  gather_words_cpu(up[1], cols, n, cr);
+  for (int j = 0; j < n; ++j) rgb[j] = ycc_to_rgb((int)yv[j], (int)cb[j], (int)cr[j]);
 }
 
 }  // namespace
@@ -209,13 +212,8 @@ void read_jpeg_raw_selected(jpeg_decompress_struct& cinfo, const PixelSelection&
   };
 
   const int n = (int)selection.cols.size();
-  buffers.columns.resize(n);
-  for (int j = 0; j < n; ++j) {
-    const int x = selection.cols[j];
-    buffers.columns[j] = mode == Upsampling::H1V1 ? x : (x & 1) * dw + (x >> 1);
-  }
   buffers.values.resize((size_t)3 * n);
-  buffers.colsum.resize((size_t)5 * dw);
+  buffers.colsum.resize((size_t)width + 5 * dw);
   buffers.rgb.resize(n);
 
   bool maybe_grey = true;
@@ -234,8 +232,8 @@ void read_jpeg_raw_selected(jpeg_decompress_struct& cinfo, const PixelSelection&
       }
       if (!selected) continue;
       ++next_selected;
-      selected_rgb(mode, luma, rows, selection.cols.data(), buffers.columns.data(), n, dw,
-                   buffers.values.data(), buffers.colsum.data(), buffers.rgb.data());
+      selected_rgb(mode, luma, rows, selection.cols.data(), n, width, dw, buffers.values.data(),
+                   buffers.colsum.data(), buffers.rgb.data());
       sink.selected_row(y, buffers.rgb.data());
     }
   };

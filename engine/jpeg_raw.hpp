@@ -20,7 +20,6 @@ namespace hm {
 struct JpegRawBuffers {
   std::vector<uint8_t> planes;
   std::vector<JSAMPROW> pointers;
-  std::vector<int32_t> columns;  ///< per selected column: chroma indices and rounding
   std::vector<int32_t> values;
   std::vector<int32_t> colsum;
   std::vector<uint32_t> rgb;

@@ -37,7 +37,7 @@ inline pdq::PixelLayout layout_of(const PixelFormat& f) {
 /// The pixels a sink reads when it reads fewer than all of them: the same
 /// columns of some rows.
 struct PixelSelection {
-  std::vector<int> cols;  ///< source column of each value wanted from a row (may repeat)
+  std::vector<int> cols;  ///< source column of each value wanted from a row: non-decreasing, may repeat
   std::vector<int> rows;  ///< source rows wanted, strictly increasing
 };
 

@@ -3,13 +3,10 @@
 #include <math.h>
 #include <string.h>
 
+#include "gather_cpu.hpp"
 #include "pdq_math.hpp"
 #include "simd.hpp"
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#include <immintrin.h>
-#define HM_HAVE_GATHER 1
-#endif
 
 namespace hm::pdq {
 
@@ -57,41 +54,6 @@ HM_INLINE void luma_of_rgb_words(const uint32_t* words, int n, float* out) {
   }
 }
 
-#if HM_HAVE_GATHER
-/// out[x] = the 4-byte pixel at column cols[x], x < n, for columns that never
-/// decrease (the pre-resize's). Where eight outputs come from at most 16
-/// consecutive pixels (shrinking by up to 2x) two loads and two permutes
-/// replace AVX2's gather, which is several times slower on some CPUs;
-/// elsewhere the gather. Never reads past pixel `last` (the row's last
-/// selected column, so inside the row).
-__attribute__((target("avx2"))) void gather_rgbx_avx2(const uint8_t* px, const int* cols, int n,
-                                                      int last, uint32_t* out) {
-  const int* base_px = reinterpret_cast<const int*>(px);
-  const __m256i seven = _mm256_set1_epi32(7);
-  int x = 0;
-  for (; x + 8 <= n; x += 8) {
-    const __m256i col = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(cols + x));
-    const int first = cols[x];
-    __m256i v;
-    if (cols[x + 7] - first < 16 && first + 15 <= last) {
-      const __m256i offset = _mm256_sub_epi32(col, _mm256_set1_epi32(first));
-      const __m256i lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(base_px + first));
-      const __m256i hi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(base_px + first + 8));
-      // vpermd reads the low 3 bits of each index; the high half is picked by blend.
-      v = _mm256_blendv_epi8(_mm256_permutevar8x32_epi32(lo, offset),
-                             _mm256_permutevar8x32_epi32(hi, offset),
-                             _mm256_cmpgt_epi32(offset, seven));
-    } else {
-      v = _mm256_i32gather_epi32(base_px, col, 4);
-    }
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + x), v);
-  }
-  for (; x < n; ++x) out[x] = load32(px + 4 * (size_t)cols[x]);
-}
-
-const bool kHasAvx2 = __builtin_cpu_supports("avx2");
-#endif
-
 /// Packed words for pixels [x0, x0 + n) of the row (through cols when given).
 HM_INLINE void gather_words(const uint8_t* px, PixelLayout layout, const int* cols, int x0, int n,
                             uint32_t* words) {
@@ -114,14 +76,10 @@ HM_INLINE void gather_words(const uint8_t* px, PixelLayout layout, const int* co
     for (; x < n; ++x) words[x] = load_packed(px, layout, (size_t)(x0 + x));
     return;
   }
-#if HM_HAVE_GATHER
-  // Four-byte gathers would read one byte past the last 3-byte RGB pixel, so
-  // only RGBX rows take them.
-  if (kHasAvx2 && layout == PixelLayout::Rgbx) {
-    gather_rgbx_avx2(px, cols + x0, n, cols[x0 + n - 1], words);
+  if (layout == PixelLayout::Rgbx) {
+    gather_words_cpu(px, cols + x0, n, words);
     return;
   }
-#endif
   for (int x = 0; x < n; ++x)
     words[x] = load_packed(px, layout, (size_t)(cols ? cols[x0 + x] : x0 + x));
 }

@@ -22,16 +22,22 @@ class SelectiveSink final : public hm::PixelSink {
   explicit SelectiveSink(uint32_t seed) : rng_(seed) {}
   void begin(const hm::PixelFormat& format) override {
     format_ = format;
-    // A quarter of the columns (any order, repeats allowed) of half the rows:
-    // few enough pixels that the decoder takes the raw path.
+    // A quarter of the columns (non-decreasing, repeats allowed) of half the
+    // rows: the decoder takes the raw path when it can skip half the rows.
     std::uniform_int_distribution<int> col(0, format.width - 1);
     selection_.cols.resize(std::max(1, format.width / 4));
     for (int& c : selection_.cols) c = col(rng_);
     selection_.cols.front() = 0;  // the edges have their own filter taps
     selection_.cols.back() = format.width - 1;
+    std::sort(selection_.cols.begin(), selection_.cols.end());
+    if (rng_() % 2 && format.width > 512) {
+      // Or the pre-resize's own columns, which the decoder gathers by permutes.
+      selection_.cols.resize(512);
+      for (int x = 0; x < 512; ++x) selection_.cols[x] = (int)((int64_t)x * format.width / 512);
+    }
     selection_.rows.clear();
     for (int y = 0; y < format.height; ++y)
-      if (y == 0 || y == format.height - 1 || rng_() % 2) selection_.rows.push_back(y);
+      if (y == 0 || y == format.height - 1 || (y % 4 == 1 && rng_() % 2)) selection_.rows.push_back(y);
   }
   void row(int, const uint8_t*) override { ++full_rows; }
   const hm::PixelSelection* selection() const override { return &selection_; }
@@ -97,15 +103,15 @@ TEST(JpegRawPath, FixturesOfEverySamplingMatchTheFullDecode) {
   const std::string dir = std::string(HM_TEST_DATA) + "/decode-jpeg/";
   // 4:2:0 (plain, progressive, arithmetic, restarts, non-interleaved,
   // truncated), 4:2:2 and 4:4:4 take the raw path; other samplings, RGB,
-  // CMYK, grey, and chroma 2 samples wide or less (1x1) must not.
+  // CMYK, grey, and chroma 2 samples wide or less (1x1) must not. (Heights
+  // under 8 cannot skip half their rows: 7x3 is left to the decoder tests.)
   const std::vector<std::string> raw = {
       "jpeg_420.jpg",          "jpeg_422.jpg",           "jpeg_444.jpg",
       "jpeg_17x9_420.jpg",     "jpeg_17x9_422.jpg",      "jpeg_17x9_progressive.jpg",
       "jpeg_progressive.jpg",  "jpeg_arith.jpg",         "jpeg_arith_progressive.jpg",
       "jpeg_restart_rows.jpg", "jpeg_restart_blocks.jpg", "jpeg_restart_progressive.jpg",
       "jpeg_noninterleaved.jpg", "jpeg_truncated_60pct.jpg", "jpeg_truncated_progressive.jpg",
-      "jpeg_allgrey_ycbcr.jpg", "jpeg_exif6.jpg",        "jpeg_extraneous.jpg",
-      "jpeg_7x3.jpg"};
+      "jpeg_allgrey_ycbcr.jpg", "jpeg_exif6.jpg",        "jpeg_extraneous.jpg"};
   for (const auto& name : raw)
     for (uint32_t seed = 1; seed <= 3; ++seed)
       EXPECT_TRUE(check_raw_path(dir + name, seed)) << name << " did not take the raw path";
