@@ -19,13 +19,12 @@ void PdqSink::begin(const PixelFormat& format) {
   maybe_grey_ = format.channels != 1 && format.detect_grey;
   keep_luma_ = out_width_ == pdq::kGrid && out_height_ == pdq::kGrid;
   buffering_ = maybe_grey_ || keep_luma_;
-  source_col_.clear();
+  selection_.cols.clear();
   selection_.rows.clear();
   if (resize) {
-    source_col_.resize(out_width_);
+    selection_.cols.resize(out_width_);
     for (int x = 0; x < out_width_; ++x)
-      source_col_[x] = pdq::preresize_source_index(x, format.width);
-    selection_.cols = source_col_;
+      selection_.cols[x] = pdq::preresize_source_index(x, format.width);
     for (int y = 0; y < out_height_; ++y) {
       const int source = pdq::preresize_source_index(y, format.height);
       if (selection_.rows.empty() || selection_.rows.back() != source)
@@ -53,7 +52,7 @@ void PdqSink::stop_buffering() {
 
 template <typename Convert>
 void PdqSink::emit_rows_of(int y, Convert&& convert) {
-  const bool resized = !source_col_.empty();
+  const bool resized = !selection_.cols.empty();
   bool converted = false;
   while (next_out_ < out_height_ &&
          (resized ? pdq::preresize_source_index(next_out_, format_.height) : next_out_) == y) {
@@ -74,7 +73,7 @@ void PdqSink::finish_rows() {
 void PdqSink::row(int y, const uint8_t* samples) {
   ++rows_seen_;
   if (maybe_grey_ && !pdq::row_is_grey_cpu(samples, layout_, format_.width)) colour_seen();
-  const int* cols = source_col_.empty() ? nullptr : source_col_.data();
+  const int* cols = selection_.cols.empty() ? nullptr : selection_.cols.data();
   emit_rows_of(y, [&](float* luma) {
     pdq::luma_row_cpu(samples, layout_, cols, out_width_, luma);
   });
@@ -82,7 +81,7 @@ void PdqSink::row(int y, const uint8_t* samples) {
 }
 
 const PixelSelection* PdqSink::selection() const {
-  return source_col_.empty() ? nullptr : &selection_;
+  return selection_.cols.empty() ? nullptr : &selection_;
 }
 
 void PdqSink::selected_row(int y, const uint32_t* rgb) {

@@ -53,8 +53,9 @@ class PdqSink final : public PixelSink {
   bool maybe_grey_ = false;  ///< an RGB image whose pixels so far are all grey
   bool buffering_ = false;   ///< luma rows kept whole instead of streamed
   bool keep_luma_ = false;   ///< 64 x 64: the plain hash reads the unblurred luma
-  std::vector<int> source_col_;  ///< luma column -> source column (pre-resize only)
-  PixelSelection selection_;     ///< the pre-resize's columns and distinct rows
+  /// Pre-resize only: the source column of each luma column, and the
+  /// distinct source rows it samples.
+  PixelSelection selection_;
   std::vector<float> row_;       ///< the last luma row, for rows the pre-resize repeats
   std::vector<float> luma_;      ///< whole luma plane while buffering
   float grid_[pdq::kGrid * pdq::kGrid];
