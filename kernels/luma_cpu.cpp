@@ -46,12 +46,14 @@ HM_INLINE uint32_t load_packed(const uint8_t* px, PixelLayout layout, size_t x) 
   return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16;
 }
 
+/// Luma of one packed 0x..BBGGRR word.
+HM_INLINE float luma_of_word(uint32_t v) {
+  return luma_rgb((float)(v & 0xff), (float)((v >> 8) & 0xff), (float)((v >> 16) & 0xff));
+}
+
 /// Luma of packed RGB words, vectorised by the compiler.
 HM_INLINE void luma_of_rgb_words(const uint32_t* words, int n, float* out) {
-  for (int x = 0; x < n; ++x) {
-    const uint32_t v = words[x];
-    out[x] = luma_rgb((float)(v & 0xff), (float)((v >> 8) & 0xff), (float)((v >> 16) & 0xff));
-  }
+  for (int x = 0; x < n; ++x) out[x] = luma_of_word(words[x]);
 }
 
 /// Packed words for pixels [x0, x0 + n) of the row (through cols when given).
@@ -110,6 +112,11 @@ void luma_row_cpu(const uint8_t* px, PixelLayout layout, const int* cols, int n,
     } else {
       for (int x = 0; x < n; ++x) out[x] = (float)px[x];
     }
+    return;
+  }
+  if (layout == PixelLayout::Rgbx && cols == nullptr) {
+    // Already packed words: convert in place of a copy.
+    for (int x = 0; x < n; ++x) out[x] = luma_of_word(load32(px + 4 * (size_t)x));
     return;
   }
   // Gather into packed words (the only scalar-bound step), then vector math.
