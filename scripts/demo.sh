@@ -7,4 +7,8 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 scripts/build.sh "$@" >/dev/null
 echo "== hashmatch hash --dihedral -r samples/images" >&2
-build/cli/hashmatch hash --dihedral -r samples/images
+# Exit status 1 means "some files have error records": one sample is not an
+# image on purpose, so that is the expected outcome here.
+status=0
+build/cli/hashmatch hash --dihedral -r samples/images || status=$?
+[ "$status" -le 1 ] || exit "$status"
