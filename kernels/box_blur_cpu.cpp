@@ -258,6 +258,7 @@ void BlurPipeline::begin(int h, int w, float* grid) {
   wx_ = box_window(w);
   wy_ = box_window(h);
   grid_ = grid;
+  next_grid_row_ = 0;
   for (int i = 0; i < kGrid; ++i) {
     cols_[i] = sample_index(i, w);
     rows_[i] = sample_index(i, h);
@@ -334,14 +335,15 @@ void BlurPipeline::FirstPassSink::operator()(int, const float*) const {
 /// The second pass keeps only the sampled rows (a short side samples a row
 /// several times).
 float* BlurPipeline::SecondPassSink::destination(int i) const {
-  for (int j = 0; j < kGrid; ++j)
-    if (self->rows_[j] == i) return self->out_row_.data();
-  return nullptr;
+  // Rows arrive in order and the sampled rows are sorted: a cursor suffices.
+  return self->next_grid_row_ < kGrid && self->rows_[self->next_grid_row_] == i
+             ? self->out_row_.data()
+             : nullptr;
 }
 
 void BlurPipeline::SecondPassSink::operator()(int i, const float* row) const {
-  for (int j = 0; j < kGrid; ++j)
-    if (self->rows_[j] == i) memcpy(self->grid_ + j * kGrid, row, sizeof(float) * kGrid);
+  for (int& j = self->next_grid_row_; j < kGrid && self->rows_[j] == i; ++j)
+    memcpy(self->grid_ + j * kGrid, row, sizeof(float) * kGrid);
 }
 
 void blur_and_sample_cpu(const float* luma, int h, int w, float* grid, BlurPipeline& pipeline) {

@@ -53,6 +53,7 @@ class BlurPipeline {
   float* grid_ = nullptr;
   int cols_[kGrid];
   int rows_[kGrid];
+  int next_grid_row_ = 0;  ///< first grid row not yet written
   std::vector<float> block_;      ///< [32, w] luma rows waiting for the first row filter
   int block_rows_ = 0;
   int rows_in_ = 0;
