@@ -10,7 +10,9 @@
 #include <jerror.h>
 
 #include "decode.hpp"
+#include "gather_cpu.hpp"
 #include "jpeg_raw.hpp"
+#include "luma_cpu.hpp"
 
 namespace hm {
 
@@ -63,6 +65,41 @@ void on_progress(j_common_ptr cinfo) {
              d->progressive_mode ? "progressive" : "sequential", limit);
     longjmp(mgr->jump, 1);
   }
+}
+
+/// RGBX scanlines for a sink that reads only some rows and columns: once a
+/// colour pixel has been seen (which settles the grey rule, usually on the
+/// first row), rows nobody reads are skipped with jpeg_skip_scanlines, which
+/// spares their colour conversion. Selected rows are delivered as the
+/// selected columns' RGB words.
+void read_selected_scanlines(jpeg_decompress_struct& cinfo, const PixelSelection& selection,
+                             JSAMPROW row, PixelSink& sink, std::vector<uint32_t>& words) {
+  const int width = (int)cinfo.output_width;
+  const int height = (int)cinfo.output_height;
+  const std::vector<int>& wanted = selection.rows;
+  words.resize(selection.cols.size());
+  bool maybe_grey = true;
+  size_t next = 0;
+  while (cinfo.output_scanline < cinfo.output_height) {
+    const int y = (int)cinfo.output_scanline;
+    const bool selected = next < wanted.size() && wanted[next] == y;
+    if (!selected && !maybe_grey) {
+      const int target = next < wanted.size() ? wanted[next] : height;
+      jpeg_skip_scanlines(&cinfo, (JDIMENSION)(target - y));
+      continue;
+    }
+    jpeg_read_scanlines(&cinfo, &row, 1);
+    if (maybe_grey && !pdq::row_is_grey_cpu(row, pdq::PixelLayout::Rgbx, width)) {
+      maybe_grey = false;
+      sink.colour_seen();
+    }
+    if (!selected) continue;
+    gather_words_cpu(row, selection.cols.data(), (int)selection.cols.size(), words.data());
+    for (uint32_t& w : words) w &= 0xffffff;  // libjpeg fills X with 0xff
+    sink.selected_row(y, words.data());
+    ++next;
+  }
+  sink.end_selected(maybe_grey);
 }
 
 }  // namespace
@@ -150,6 +187,12 @@ DecodeOutcome decode_jpeg(const uint8_t* data, size_t size, const DecodeOptions&
   while ((reinterpret_cast<uintptr_t>(first_row) & 31) != kMisalign) ++first_row;
   rows.resize(batch);
   for (int r = 0; r < batch; ++r) rows[r] = first_row + (size_t)r * stride;
+  if (selection && !options.full_jpeg_decode && format.channels == 4 && !format.cmyk) {
+    read_selected_scanlines(cinfo, *selection, rows[0], sink, raw.rgb);
+    jpeg_finish_decompress(&cinfo);
+    jpeg_destroy_decompress(&cinfo);
+    return out;
+  }
   while (cinfo.output_scanline < cinfo.output_height) {
     const int y0 = (int)cinfo.output_scanline;
     const int got = (int)jpeg_read_scanlines(&cinfo, rows.data(), batch);
