@@ -18,7 +18,7 @@ Commands:
 
 Run 'hashmatch COMMAND --help' for a command's options.
   -h, --help     this help
-      --version  version and build
+      --version  the version
 )";
 
 }  // namespace
