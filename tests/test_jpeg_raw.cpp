@@ -22,20 +22,30 @@ class SelectiveSink final : public hm::PixelSink {
   explicit SelectiveSink(uint32_t seed) : rng_(seed) {}
   void begin(const hm::PixelFormat& format) override {
     format_ = format;
-    // A quarter of the columns (non-decreasing, repeats allowed) of half the
-    // rows: the decoder takes the raw path when it can skip half the rows.
+    // A quarter of the columns (non-decreasing, repeats allowed) of about an
+    // eighth of the rows: sparse enough for the raw path.
     std::uniform_int_distribution<int> col(0, format.width - 1);
     selection_.cols.resize(std::max(1, format.width / 4));
     for (int& c : selection_.cols) c = col(rng_);
     selection_.cols.front() = 0;  // the edges have their own filter taps
     selection_.cols.back() = format.width - 1;
     std::sort(selection_.cols.begin(), selection_.cols.end());
-    if (rng_() % 2 && format.width > 512) {
+    const bool preresize = rng_() % 2 && format.width > 512;
+    if (preresize) {
       // Or the pre-resize's own columns, which the decoder gathers by permutes.
       selection_.cols.resize(512);
       for (int x = 0; x < 512; ++x) selection_.cols[x] = (int)((int64_t)x * format.width / 512);
     }
     selection_.rows.clear();
+    if (preresize && format.height > 512) {
+      // ... and rows: dense below 1024 px, where the decoder skips scanlines
+      // instead of taking the raw path.
+      for (int y = 0; y < 512; ++y) {
+        const int row = (int)((int64_t)y * format.height / 512);
+        if (selection_.rows.empty() || selection_.rows.back() != row) selection_.rows.push_back(row);
+      }
+      return;
+    }
     for (int y = 0; y < format.height; ++y)
       if (y == 0 || y == format.height - 1 || (y % 4 == 1 && rng_() % 2)) selection_.rows.push_back(y);
   }
