@@ -175,6 +175,11 @@ void ReportWriter::write(const HashRecord& record) {
 }
 
 void ReportWriter::flush() {
+  // A CSV report always has its header, even with no records.
+  if (format_ == ReportFormat::Csv && !header_written_) {
+    put(csv_header(fields_));
+    header_written_ = true;
+  }
   if (fflush(out_) != 0)
     throw std::runtime_error(std::string("cannot write the report: ") + strerror(errno));
 }

@@ -35,6 +35,7 @@ class ReportWriter {
  public:
   ReportWriter(FILE* out, ReportFormat format, ReportFields fields);
   void write(const HashRecord& record);
+  /// Flushes; a CSV report with no records still gets its header line.
   void flush();
 
  private:

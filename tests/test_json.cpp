@@ -587,8 +587,11 @@ TEST(ReportWriter, CsvHeaderOnceThenRows) {
   EXPECT_EQ(rows[2][1], "error");
   EXPECT_EQ(rows[3][0], "c.jpg");
   for (const auto& row : rows) EXPECT_EQ(row.size(), rows[0].size());
-  // No records: no header either (nothing was written).
-  EXPECT_EQ(write_all(hm::ReportFormat::Csv, {}), "");
+}
+
+TEST(ReportWriter, CsvWithNoRecordsStillHasItsHeader) {
+  EXPECT_EQ(write_all(hm::ReportFormat::Csv, {}), hm::csv_header(hm::ReportFields{}) + "\n");
+  EXPECT_EQ(write_all(hm::ReportFormat::Jsonl, {}), "");
 }
 
 TEST(ReportWriter, TextLines) {
