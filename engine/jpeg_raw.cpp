@@ -213,7 +213,7 @@ void read_jpeg_raw_selected(jpeg_decompress_struct& cinfo, const PixelSelection&
 
   const int n = (int)selection.cols.size();
   buffers.values.resize((size_t)3 * n);
-  buffers.colsum.resize((size_t)width + 5 * dw);
+  buffers.scratch.resize((size_t)width + 5 * dw);
   buffers.rgb.resize(n);
 
   bool maybe_grey = true;
@@ -233,7 +233,7 @@ void read_jpeg_raw_selected(jpeg_decompress_struct& cinfo, const PixelSelection&
       if (!selected) continue;
       ++next_selected;
       selected_rgb(mode, luma, rows, selection.cols.data(), n, width, dw, buffers.values.data(),
-                   buffers.colsum.data(), buffers.rgb.data());
+                   buffers.scratch.data(), buffers.rgb.data());
       sink.selected_row(y, buffers.rgb.data());
     }
   };

@@ -21,7 +21,7 @@ struct JpegRawBuffers {
   std::vector<uint8_t> planes;
   std::vector<JSAMPROW> pointers;
   std::vector<int32_t> values;
-  std::vector<int32_t> colsum;
+  std::vector<int32_t> scratch;  ///< widened luma row, column sums, two upsampled chroma rows
   std::vector<uint32_t> rgb;
 };
 
