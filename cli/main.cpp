@@ -15,6 +15,9 @@ const char kHelp[] = R"(Usage: hashmatch COMMAND [options]
 
 Commands:
   hash     PDQ and exact digests (MD5, SHA-1, SHA-256) of image files
+  scan     hash image files and match them against reference lists
+  match    match hashes (hash/scan reports, hex lines) against reference lists
+  index    build an index file from a reference list (index build), describe one (index info)
 
 Run 'hashmatch COMMAND --help' for a command's options.
   -h, --help     this help
@@ -34,6 +37,9 @@ int main(int argc, char** argv) {
   args.erase(args.begin());
   try {
     if (command == "hash") return run_hash(args);
+    if (command == "scan") return run_scan(args);
+    if (command == "match") return run_match(args);
+    if (command == "index") return run_index(args);
     if (command == "-h" || command == "--help" || command == "help") {
       fputs(kHelp, stdout);
       return kExitOk;

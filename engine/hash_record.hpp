@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "match_result.hpp"
 #include "pdq_cpu.hpp"
 
 namespace hm {
@@ -29,6 +30,9 @@ struct HashRecord {
   std::string md5;  ///< lower-case hex, empty when not computed
   std::string sha1;
   std::string sha256;
+  bool has_matches = false;  ///< matching ran (scan, match): "matches" is reported, maybe empty
+  bool low_quality = false;  ///< PDQ quality below the floor: reported, not matched
+  std::vector<Match> matches;
 
   bool ok() const { return error.empty(); }
 };

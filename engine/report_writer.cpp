@@ -33,6 +33,44 @@ const char* status_of(const HashRecord& r) { return r.ok() ? "ok" : "error"; }
 
 }  // namespace
 
+void append_matches_json(std::string& out, const std::vector<Match>& matches) {
+  out += "\"matches\":[";
+  for (size_t i = 0; i < matches.size(); ++i) {
+    const Match& m = matches[i];
+    if (i) out.push_back(',');
+    out += "{\"list\":";
+    append_json_string(out, m.list);
+    json_string_field(out, "signal", m.signal);
+    json_string_field(out, "id", m.id);
+    json_string_field(out, "hash", m.hash);
+    json_int_field(out, "distance", (uint64_t)m.distance);
+    json_string_field(out, "transform", kDihedralNames[m.transform]);
+    if (!m.metadata.empty()) {
+      json_key(out, "meta");
+      out.push_back('{');
+      for (size_t j = 0; j < m.metadata.size(); ++j) {
+        if (j) out.push_back(',');
+        append_json_string(out, m.metadata[j].first);
+        out.push_back(':');
+        append_json_string(out, m.metadata[j].second);
+      }
+      out.push_back('}');
+    }
+    out.push_back('}');
+  }
+  out.push_back(']');
+}
+
+std::string matches_summary(const std::vector<Match>& matches) {
+  std::string out;
+  for (size_t i = 0; i < matches.size(); ++i) {
+    const Match& m = matches[i];
+    if (i) out += "; ";
+    out += m.list + ":" + m.id + ":" + std::to_string(m.distance) + ":" + kDihedralNames[m.transform];
+  }
+  return out;
+}
+
 std::string record_to_json(const HashRecord& r, const ReportFields& f) {
   std::string out = "{\"path\":";
   append_json_string(out, r.path);
@@ -66,6 +104,14 @@ std::string record_to_json(const HashRecord& r, const ReportFields& f) {
   if (f.md5 && !r.md5.empty()) json_string_field(out, "md5", r.md5);
   if (f.sha1 && !r.sha1.empty()) json_string_field(out, "sha1", r.sha1);
   if (f.sha256 && !r.sha256.empty()) json_string_field(out, "sha256", r.sha256);
+  if (f.matches && r.has_matches) {
+    if (r.low_quality) {
+      json_key(out, "low_quality");
+      out += "true";
+    }
+    out.push_back(',');
+    append_matches_json(out, r.matches);
+  }
   if (!r.warnings.empty()) {
     json_key(out, "warnings");
     out.push_back('[');
@@ -89,6 +135,7 @@ std::string csv_header(const ReportFields& f) {
   if (f.md5) out += ",md5";
   if (f.sha1) out += ",sha1";
   if (f.sha256) out += ",sha256";
+  if (f.matches) out += ",match_count,matches";
   out += ",warnings";
   return out;
 }
@@ -119,6 +166,12 @@ std::string record_to_csv(const HashRecord& r, const ReportFields& f) {
   if (f.md5) out += ',' + r.md5;
   if (f.sha1) out += ',' + r.sha1;
   if (f.sha256) out += ',' + r.sha256;
+  if (f.matches) {
+    out += ',';
+    if (r.has_matches) out += std::to_string(r.matches.size());
+    out += ',';
+    append_csv_field(out, matches_summary(r.matches));
+  }
   out += ',';
   std::string warnings;
   for (size_t i = 0; i < r.warnings.size(); ++i) warnings += (i ? "; " : "") + r.warnings[i];
@@ -147,6 +200,10 @@ std::string record_to_text(const HashRecord& r, const ReportFields& f) {
   }
   out += "  ";
   out += r.path;
+  if (f.matches && r.has_matches) {
+    if (!r.matches.empty()) out += "  matches: " + matches_summary(r.matches);
+    else if (r.low_quality) out += "  (quality below the floor: not matched)";
+  }
   return out;
 }
 

@@ -18,7 +18,13 @@ struct ReportFields {
   bool md5 = true;
   bool sha1 = true;
   bool sha256 = true;
+  bool matches = false;  ///< scan reports: matches (and low_quality)
 };
+
+/// Appends `"matches":[...]` (key included, no leading comma) for a record's matches.
+void append_matches_json(std::string& out, const std::vector<Match>& matches);
+/// Compact one-field form for CSV and text: "list:id:distance:transform" joined by "; ".
+std::string matches_summary(const std::vector<Match>& matches);
 
 /// One JSON object, no trailing newline. Contract (README "Report format"):
 /// path, status, then error or the hashes; path_hex when path is not UTF-8.

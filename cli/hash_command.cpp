@@ -1,0 +1,206 @@
+#include "hash_command.hpp"
+
+#include <errno.h>
+#include <omp.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <algorithm>
+#include <chrono>
+#include <memory>
+#include <thread>
+
+#include "commands.hpp"
+#include "matcher.hpp"
+#include "ordered_pool.hpp"
+
+namespace hm::cli {
+
+const std::vector<OptionSpec> kHashOptions = {
+    {"recursive", 'r', false}, {"null", '0', false},         {"output", 'o', true},
+    {"format", 0, true},       {"algo", 0, true},            {"dihedral", 0, false},
+    {"threads", 0, true},      {"max-pixels", 0, true},      {"max-file-bytes", 0, true},
+    {"16bit", 0, true},        {"quiet", 'q', false},        {"help", 'h', false},
+};
+
+const char kHashOptionsHelp[] = R"(  -r, --recursive        take the files under directories (sorted, depth first;
+                         links to directories are not followed)
+  -0, --null             paths on standard input are NUL-separated
+  -o, --output FILE      write the report to FILE instead of standard output
+      --format FMT       jsonl (default), csv or text
+      --algo LIST        comma-separated: pdq, md5, sha1, sha256, all (default all)
+      --dihedral         also compute the 8 dihedral PDQ hashes (pdq_dihedral)
+      --threads N        worker threads (default: all cores)
+      --max-pixels N     refuse images above N pixels, from the header, before
+                         decoding (default 200000000)
+      --max-file-bytes N refuse files above N bytes (default 2147483648)
+      --16bit MODE       16-bit samples: scale (default, round(v/257)) or
+                         low-byte (v mod 256, as the reference tool does)
+  -q, --quiet            no summary on standard error
+  -h, --help             this help
+)";
+
+namespace {
+
+void parse_algos(const std::string& list, HashOptions& h) {
+  h.pdq = h.md5 = h.sha1 = h.sha256 = false;
+  size_t start = 0;
+  while (start <= list.size()) {
+    const size_t comma = list.find(',', start);
+    const std::string name = list.substr(start, comma == std::string::npos ? comma : comma - start);
+    if (name == "pdq") h.pdq = true;
+    else if (name == "md5") h.md5 = true;
+    else if (name == "sha1") h.sha1 = true;
+    else if (name == "sha256") h.sha256 = true;
+    else if (name == "all") h.pdq = h.md5 = h.sha1 = h.sha256 = true;
+    else throw UsageError("unknown --algo '" + name + "' (pdq, md5, sha1, sha256, all)");
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+}
+
+// Opens -o FILE (or stdout) with a large buffer; closes and checks on exit.
+class ReportOutput {
+ public:
+  explicit ReportOutput(const std::string& path) : path_(path) {
+    if (!path.empty()) {
+      file_.reset(fopen(path.c_str(), "w"));
+      if (!file_)
+        throw std::runtime_error("cannot open " + path + " for writing: " + strerror(errno));
+    }
+    setvbuf(get(), buffer_.get(), _IOFBF, kBufferBytes);
+  }
+  FILE* get() const { return file_ ? file_.get() : stdout; }
+  /// Closes the file; throws when the last writes failed.
+  void close() {
+    if (file_ && fclose(file_.release()) != 0)
+      throw std::runtime_error("cannot write " + path_ + ": " + strerror(errno));
+  }
+
+ private:
+  static constexpr size_t kBufferBytes = 1 << 16;
+  std::string path_;
+  std::unique_ptr<FILE, int (*)(FILE*)> file_{nullptr, fclose};
+  std::unique_ptr<char[]> buffer_{new char[kBufferBytes]};
+};
+
+MatchQuery query_of(const HashRecord& r) {
+  MatchQuery q;
+  q.has_pdq = r.has_pdq;
+  q.pdq = r.pdq;
+  if (r.has_pdq) q.quality = r.quality;
+  q.has_dihedral = r.has_dihedral;
+  q.dihedral = r.dihedral;
+  q.md5 = r.md5;
+  q.sha1 = r.sha1;
+  q.sha256 = r.sha256;
+  return q;
+}
+
+}  // namespace
+
+bool apply_hash_option(const ParsedOption& opt, HashCommand& cmd) {
+  const std::string& n = opt.name;
+  if (n == "recursive") cmd.source.recursive = true;
+  else if (n == "null") cmd.source.stdin_delimiter = '\0';
+  else if (n == "output") cmd.output = opt.value;
+  else if (n == "format") {
+    if (opt.value == "jsonl") cmd.format = ReportFormat::Jsonl;
+    else if (opt.value == "csv") cmd.format = ReportFormat::Csv;
+    else if (opt.value == "text") cmd.format = ReportFormat::Text;
+    else throw UsageError("unknown --format '" + opt.value + "' (jsonl, csv, text)");
+  } else if (n == "algo") parse_algos(opt.value, cmd.hash);
+  else if (n == "dihedral") cmd.hash.dihedral = true;
+  else if (n == "threads") {
+    const auto t = parse_count(n, opt.value);
+    if (t < 1 || t > 1024) throw UsageError("--threads must be between 1 and 1024");
+    cmd.threads = (int)t;
+  } else if (n == "max-pixels") {
+    cmd.hash.decode.max_pixels = parse_count(n, opt.value);
+  } else if (n == "max-file-bytes") {
+    cmd.hash.max_file_bytes = parse_count(n, opt.value);
+  } else if (n == "16bit") {
+    if (opt.value == "scale") cmd.hash.decode.sample16 = Sample16::Scale;
+    else if (opt.value == "low-byte") cmd.hash.decode.sample16 = Sample16::LowByte;
+    else throw UsageError("unknown --16bit '" + opt.value + "' (scale, low-byte)");
+  } else if (n == "quiet") cmd.quiet = true;
+  else if (n == "help") cmd.help = true;
+  else return false;
+  return true;
+}
+
+void finish_hash_command(HashCommand& cmd) {
+  if (cmd.hash.dihedral && !cmd.hash.pdq) throw UsageError("--dihedral needs pdq in --algo");
+  cmd.fields.pdq = cmd.hash.pdq;
+  cmd.fields.dihedral = cmd.hash.dihedral;
+  cmd.fields.md5 = cmd.hash.md5;
+  cmd.fields.sha1 = cmd.hash.sha1;
+  cmd.fields.sha256 = cmd.hash.sha256;
+  if (!cmd.help && cmd.operands.empty()) throw UsageError("no input paths (give PATH... or -)");
+  if (cmd.threads == 0) cmd.threads = (int)std::max(1u, std::thread::hardware_concurrency());
+}
+
+int run_hash_pipeline(const HashCommand& cmd, const MatchStage& match) {
+  ReportOutput output(cmd.output);
+  const auto start = std::chrono::steady_clock::now();
+  omp_set_num_threads(cmd.threads);  // the indexes search with OpenMP
+  PathSource source(cmd.operands, cmd.source);
+  std::vector<std::unique_ptr<FileHasher>> hashers;
+  for (int i = 0; i < cmd.threads; ++i) hashers.push_back(std::make_unique<FileHasher>(cmd.hash));
+  ReportFields fields = cmd.fields;
+  fields.matches = match.matcher != nullptr;
+  ReportWriter writer(output.get(), cmd.format, fields);
+  size_t files = 0, failed = 0, matched = 0;
+
+  // Records wait here in order until a batch is matched, then are written.
+  std::vector<HashRecord> pending;
+  auto write_pending = [&] {
+    if (match.matcher && !pending.empty()) {
+      std::vector<MatchQuery> queries;
+      queries.reserve(pending.size());
+      for (const auto& r : pending) queries.push_back(query_of(r));
+      std::vector<MatchOutcome> outcomes = match.matcher->match(queries);
+      for (size_t i = 0; i < pending.size(); ++i) {
+        pending[i].has_matches = true;
+        pending[i].low_quality = outcomes[i].low_quality;
+        pending[i].matches = std::move(outcomes[i].matches);
+        if (!pending[i].matches.empty()) ++matched;
+      }
+    }
+    for (const auto& r : pending) writer.write(r);
+    pending.clear();
+  };
+  const size_t batch = match.matcher ? std::max<size_t>(1, match.batch) : 1;
+
+  run_ordered<SourceItem, HashRecord>(
+      cmd.threads, (size_t)cmd.threads * 8, [&](SourceItem& item) { return source.next(item); },
+      [&](int thread, SourceItem& item) {
+        if (!item.error.empty()) {
+          HashRecord record;
+          record.path = item.path;
+          record.error = item.error;
+          return record;
+        }
+        return hashers[thread]->hash_file(item.path);
+      },
+      [&](HashRecord& record) {
+        ++files;
+        if (!record.ok()) ++failed;
+        pending.push_back(std::move(record));
+        if (pending.size() >= batch) write_pending();
+      });
+  write_pending();
+  writer.flush();
+  output.close();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (!cmd.quiet) {
+    fprintf(stderr, "hashmatch: %zu files, %zu ok, %zu errors", files, files - failed, failed);
+    if (match.matcher) fprintf(stderr, ", %zu matched", matched);
+    fprintf(stderr, " in %.2f s (%.1f files/s)\n", seconds, seconds > 0 ? files / seconds : 0.0);
+  }
+  if (match.fail_on_match && matched) return kExitMatches;
+  return failed ? kExitSomeFailed : kExitOk;
+}
+
+}  // namespace hm::cli

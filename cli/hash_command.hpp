@@ -1,0 +1,51 @@
+// The options and file pipeline shared by `hash` and `scan`.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "args.hpp"
+#include "file_hasher.hpp"
+#include "path_source.hpp"
+#include "report_writer.hpp"
+
+namespace hm {
+class Matcher;
+}
+
+namespace hm::cli {
+
+struct HashCommand {
+  HashOptions hash;
+  ReportFields fields;
+  ReportFormat format = ReportFormat::Jsonl;
+  SourceOptions source;
+  std::string output;
+  int threads = 0;
+  bool quiet = false;
+  bool help = false;
+  std::vector<std::string> operands;
+};
+
+/// The options of `hash`, which `scan` also takes.
+extern const std::vector<OptionSpec> kHashOptions;
+/// The help lines for kHashOptions.
+extern const char kHashOptionsHelp[];
+
+/// Applies one option of kHashOptions; false when `opt` is not one of them.
+bool apply_hash_option(const ParsedOption& opt, HashCommand& cmd);
+/// Checks the combination and fills defaults (threads); throws UsageError.
+void finish_hash_command(HashCommand& cmd);
+
+/// What the pipeline does after hashing, for `scan`.
+struct MatchStage {
+  const Matcher* matcher = nullptr;
+  size_t batch = 256;          ///< records matched together
+  bool fail_on_match = false;  ///< exit kExitMatches when anything matched
+};
+
+/// Hashes every input in order, matches when `match.matcher` is set, writes
+/// the report and a summary. Returns the exit status.
+int run_hash_pipeline(const HashCommand& cmd, const MatchStage& match);
+
+}  // namespace hm::cli
