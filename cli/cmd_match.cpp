@@ -36,6 +36,8 @@ Options:
   -o, --output FILE       write the report to FILE instead of standard output
       --dihedral          match the 8 dihedral hashes of records that have them
       --threads N         search threads (default: all cores)
+      --backend B         auto (default: cuda when built with it and a GPU is
+                          present), cpu or cuda: where exact PDQ lists are searched
   -q, --quiet             no summary on standard error
   -h, --help              this help
 )" + std::string(kListOptionsHelp) + R"(
@@ -45,7 +47,7 @@ or fatal error; 3 with --fail-on-match when anything matched.
 
 const std::vector<OptionSpec> kMatchOnlyOptions = {
     {"output", 'o', true}, {"dihedral", 0, false}, {"threads", 0, true},
-    {"quiet", 'q', false}, {"help", 'h', false},
+    {"quiet", 'q', false}, {"help", 'h', false}, {"backend", 0, true},
 };
 
 bool read_hash(const nlohmann::ordered_json& record, const char* key, pdq::Hash256& out) {
@@ -161,6 +163,7 @@ int run_match(const std::vector<std::string>& args) {
   std::string output;
   int threads = 0;
   bool quiet = false;
+  BackendChoice backend = BackendChoice::Auto;
   for (const auto& opt : parsed.options) {
     if (opt.name == "help") {
       fputs(kMatchHelp.c_str(), stdout);
@@ -168,6 +171,13 @@ int run_match(const std::vector<std::string>& args) {
     } else if (opt.name == "output") output = opt.value;
     else if (opt.name == "dihedral") lists.match.dihedral = true;
     else if (opt.name == "quiet") quiet = true;
+    else if (opt.name == "backend") {
+      try {
+        backend = parse_backend_choice(opt.value);
+      } catch (const std::invalid_argument& e) {
+        throw UsageError(e.what());
+      }
+    }
     else if (opt.name == "threads") {
       const auto t = parse_count(opt.name, opt.value);
       if (t < 1 || t > 1024) throw UsageError("--threads must be between 1 and 1024");
@@ -175,7 +185,7 @@ int run_match(const std::vector<std::string>& args) {
     } else apply_list_option(opt, lists);
   }
   if (threads) omp_set_num_threads(threads);
-  const Matcher matcher(load_lists(lists, quiet), lists.match);
+  const Matcher matcher(load_lists(lists, resolve_backend(backend), quiet), lists.match);
 
   std::unique_ptr<FILE, int (*)(FILE*)> file(nullptr, fclose);
   if (!output.empty()) {

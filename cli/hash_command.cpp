@@ -21,6 +21,7 @@ const std::vector<OptionSpec> kHashOptions = {
     {"format", 0, true},       {"algo", 0, true},            {"dihedral", 0, false},
     {"threads", 0, true},      {"max-pixels", 0, true},      {"max-file-bytes", 0, true},
     {"16bit", 0, true},        {"quiet", 'q', false},        {"help", 'h', false},
+    {"backend", 0, true},
 };
 
 const char kHashOptionsHelp[] = R"(  -r, --recursive        take the files under directories (sorted, depth first;
@@ -36,6 +37,8 @@ const char kHashOptionsHelp[] = R"(  -r, --recursive        take the files under
       --max-file-bytes N refuse files above N bytes (default 2147483648)
       --16bit MODE       16-bit samples: scale (default, round(v/257)) or
                          low-byte (v mod 256, as the reference tool does)
+      --backend B        auto (default: cuda when built with it and a GPU is
+                         present), cpu or cuda
   -q, --quiet            no summary on standard error
   -h, --help             this help
 )";
@@ -123,6 +126,12 @@ bool apply_hash_option(const ParsedOption& opt, HashCommand& cmd) {
     if (opt.value == "scale") cmd.hash.decode.sample16 = Sample16::Scale;
     else if (opt.value == "low-byte") cmd.hash.decode.sample16 = Sample16::LowByte;
     else throw UsageError("unknown --16bit '" + opt.value + "' (scale, low-byte)");
+  } else if (n == "backend") {
+    try {
+      cmd.backend = parse_backend_choice(opt.value);
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(e.what());
+    }
   } else if (n == "quiet") cmd.quiet = true;
   else if (n == "help") cmd.help = true;
   else return false;

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "args.hpp"
+#include "backend.hpp"
 #include "file_hasher.hpp"
 #include "path_source.hpp"
 #include "report_writer.hpp"
@@ -22,6 +23,7 @@ struct HashCommand {
   SourceOptions source;
   std::string output;
   int threads = 0;
+  BackendChoice backend = BackendChoice::Auto;  ///< PDQ hashing and index search
   bool quiet = false;
   bool help = false;
   std::vector<std::string> operands;

@@ -113,7 +113,7 @@ bool apply_list_option(const ParsedOption& opt, ListOptions& lists) {
   return true;
 }
 
-std::vector<NamedIndex> load_lists(const ListOptions& lists, bool quiet) {
+std::vector<NamedIndex> load_lists(const ListOptions& lists, Backend backend, bool quiet) {
   if (lists.sources.empty()) throw UsageError("no reference lists (give --refs FILE or --index FILE)");
   std::set<std::string> names;
   for (const auto& s : lists.sources)
@@ -134,6 +134,7 @@ std::vector<NamedIndex> load_lists(const ListOptions& lists, bool quiet) {
       }
       *index = HashIndex::build(std::move(list), IndexSpec::parse(lists.type));
     }
+    index->use_backend(backend);
     if (!quiet) {
       const double seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

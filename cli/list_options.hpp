@@ -32,7 +32,8 @@ extern const char kListOptionsHelp[];
 /// Applies one option of kListOptions; false when `opt` is not one of them.
 bool apply_list_option(const ParsedOption& opt, ListOptions& lists);
 /// Loads every list (reading --refs files and building their indexes in
-/// memory), reporting each on stderr unless quiet. Throws on unreadable lists.
-std::vector<NamedIndex> load_lists(const ListOptions& lists, bool quiet);
+/// memory) for searching on `backend`, reporting each on stderr unless
+/// quiet. Throws on unreadable lists.
+std::vector<NamedIndex> load_lists(const ListOptions& lists, Backend backend, bool quiet);
 
 }  // namespace hm::cli

@@ -18,6 +18,7 @@ Commands:
   scan     hash image files and match them against reference lists
   match    match hashes (hash/scan reports, hex lines) against reference lists
   index    build an index file from a reference list (index build), describe one (index info)
+  info     the build, CPU features and CUDA devices
 
 Run 'hashmatch COMMAND --help' for a command's options.
   -h, --help     this help
@@ -40,6 +41,7 @@ int main(int argc, char** argv) {
     if (command == "scan") return run_scan(args);
     if (command == "match") return run_match(args);
     if (command == "index") return run_index(args);
+    if (command == "info") return run_info(args);
     if (command == "-h" || command == "--help" || command == "help") {
       fputs(kHelp, stdout);
       return kExitOk;

@@ -22,7 +22,7 @@
 namespace hm {
 
 const char kIndexTypesHelp[] =
-    "auto (exact: flat below 65536 references, mih above), flat, mih[,bits=B], "
+    "auto (exact: flat below 65536 references, mih above), flat, mih[,bits=B], cuda-flat (exact, GPU), "
     "hnsw[,M=32,ef=128,k=128] (approximate), ivf[,nlist=N,nprobe=16] (approximate); "
     "digest lists always use set";
 
@@ -50,7 +50,7 @@ void apply_search_params(faiss::IndexBinary& index, const IndexSpec& spec) {
 // Known parameters per type, so a typo is an error rather than ignored.
 void check_params(const IndexSpec& spec) {
   static const std::map<std::string, std::vector<std::string>> known = {
-      {"flat", {}}, {"set", {}}, {"auto", {}}, {"mih", {"bits"}},
+      {"flat", {}}, {"cuda-flat", {}}, {"set", {}}, {"auto", {}}, {"mih", {"bits"}},
       {"hnsw", {"M", "ef", "efc", "k"}}, {"ivf", {"nlist", "nprobe"}}};
   const auto it = known.find(spec.type);
   if (it == known.end())
@@ -177,6 +177,8 @@ void HashIndex::build_search_structure(const uint8_t* codes) {
   const int d = bytes * 8;
   if (type == "flat") {
     index_ = std::make_unique<FlatIndex>(d);
+  } else if (type == "cuda-flat") {
+    index_ = make_cuda_flat_index(d);
   } else if (type == "mih") {
     index_ = std::make_unique<MihIndex>(d, spec_.param("bits", 0));
   } else if (type == "hnsw") {
@@ -279,6 +281,16 @@ IndexHits HashIndex::top_k(const uint8_t* queries, size_t nq, size_t k, int max_
   return hits;
 }
 
+void HashIndex::use_backend(Backend backend) {
+  if (backend != Backend::Cuda || !index_ || !exact() || spec_.type == "cuda-flat") return;
+  const int bytes = signal_code_bytes(signal_);
+  std::vector<uint8_t> codes(size() * bytes);
+  if (size() > 0) index_->reconstruct_n(0, (faiss::IndexBinary::idx_t)size(), codes.data());
+  index_.reset();  // free the CPU structure before the GPU copy is made
+  spec_ = IndexSpec{"cuda-flat", {}};
+  build_search_structure(codes.data());
+}
+
 // ---- index files -----------------------------------------------------------
 
 void HashIndex::save(const std::string& path) const {
@@ -288,7 +300,7 @@ void HashIndex::save(const std::string& path) const {
 
   nlohmann::ordered_json head = {
       {"format", "hashmatch-index"},   {"signal", signal_name(signal_)},
-      {"type", type()},                {"exact", exact()},
+      {"type", spec_.type == "cuda-flat" ? std::string("flat") : type()}, {"exact", exact()},
       {"count", size()},               {"threshold", default_threshold()},
       {"source", source_},             {"skipped_lines", skipped_lines_},
       {"metadata_columns", metadata_columns_},

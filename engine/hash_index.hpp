@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "backend.hpp"
 #include "packed_strings.hpp"
 #include "reflist.hpp"
 #include "signal_type.hpp"
@@ -36,7 +37,8 @@ using IndexHits = std::vector<std::vector<IndexHit>>;
 
 /// An index type and its parameters, as written on the command line:
 /// "flat", "mih", "mih,bits=20", "hnsw,M=32,ef=128,k=256", "ivf,nlist=4096,nprobe=32",
-/// "set" (digests), or "auto" (exact: flat for small lists, mih for large).
+/// "cuda-flat" (exact, on the GPU), "set" (digests), or "auto" (exact: flat
+/// for small lists, mih for large).
 struct IndexSpec {
   std::string type;
   std::map<std::string, int> params;
@@ -62,8 +64,12 @@ class HashIndex {
   static HashIndex build(RefList list, const IndexSpec& spec);
   /// Loads an index file; throws IndexFileError naming the file and reason.
   static HashIndex load(const std::string& path);
-  /// Writes the index file atomically; throws IndexFileError.
+  /// Writes the index file atomically; throws IndexFileError. A cuda-flat
+  /// index is saved as flat: where it is searched is chosen when it is used.
   void save(const std::string& path) const;
+  /// With Backend::Cuda, exact PDQ indexes move to the GPU (cuda-flat);
+  /// approximate and digest indexes stay on the CPU.
+  void use_backend(Backend backend);
 
   SignalType signal() const { return signal_; }
   /// The index type with its parameters, e.g. "mih" or "hnsw,M=32".

@@ -306,11 +306,11 @@ void write_knn(std::vector<std::pair<int32_t, idx_t>>& found, idx_t k, int32_t* 
 /// level of the cheapest chunk) until the k nearest are known: once k
 /// references lie within `bound` and bound <= covered, every reference at
 /// distance <= bound has been found, so the k smallest (distance, label)
-/// pairs found are the true ones, ties included. Switches to a scan when the
-/// probes spent plus the next would cost more than the scan (at worst about
-/// twice the scan's cost), unless `probe_only`.
+/// pairs found are the true ones, ties included. Gives up (returns false,
+/// writing nothing) once the probes spent plus the next would cost more than
+/// scanning, unless `probe_only`: such queries are scanned together after.
 HM_POPCNT_CLONES
-void knn_probe(const MihTables& t, const Costs& costs, const uint8_t* codes, size_t count,
+bool knn_probe(const MihTables& t, const Costs& costs, const uint8_t* codes,
                const uint8_t* query, idx_t k, bool probe_only, int32_t* distances,
                idx_t* labels) {
   QueryProbe q(t, codes, query);
@@ -325,8 +325,7 @@ void knn_probe(const MihTables& t, const Costs& costs, const uint8_t* codes, siz
     if (j < 0) break;
     const int level = q.radius()[size_t(j)] + 1;
     spent += costs.level(j, level);
-    if (!probe_only && spent > costs.linear)
-      return hamming_knn_cpu(query, 1, codes, count, size_t(k), distances, labels);
+    if (!probe_only && spent > costs.linear) return false;
     q.probe(j, level, bound, [&](uint32_t id, int d) {
       found.emplace_back(d, idx_t(id));
       ++histogram[d];
@@ -335,6 +334,7 @@ void knn_probe(const MihTables& t, const Costs& costs, const uint8_t* codes, siz
     });
   }
   write_knn(found, k, distances, labels);
+  return true;
 }
 
 void check_query_args(idx_t n, const uint8_t* x, const faiss::SearchParameters* params) {
@@ -530,14 +530,30 @@ void MihIndex::search(idx_t n, const uint8_t* x, idx_t k, int32_t* distances, id
   const Costs costs(t, count);
   const bool probe_only = strategy_ == Strategy::kProbe;
   const uint8_t* codes = codes_.data();
-  // A query that falls back to the scan runs the kernel on one thread here
-  // (it sees the enclosing parallel region).
+  std::vector<uint8_t> gave_up(static_cast<size_t>(n), 0);
 #if defined(_OPENMP)
 #pragma omp parallel for schedule(dynamic, 4) if (n > 1)
 #endif
   for (idx_t i = 0; i < n; ++i)
-    knn_probe(t, costs, codes, count, x + size_t(i) * kHash256Bytes, k, probe_only,
-              distances + size_t(i) * size_t(k), labels + size_t(i) * size_t(k));
+    gave_up[size_t(i)] = !knn_probe(t, costs, codes, x + size_t(i) * kHash256Bytes, k,
+                                    probe_only, distances + size_t(i) * size_t(k),
+                                    labels + size_t(i) * size_t(k));
+  // Queries whose neighbours are far (e.g. nothing near them in the list)
+  // go through the brute-force kernel as one batch, which it tiles.
+  std::vector<size_t> rest;
+  for (size_t i = 0; i < size_t(n); ++i)
+    if (gave_up[i]) rest.push_back(i);
+  if (rest.empty()) return;
+  std::vector<uint8_t> queries(rest.size() * kHash256Bytes);
+  for (size_t r = 0; r < rest.size(); ++r)
+    memcpy(&queries[r * kHash256Bytes], x + rest[r] * kHash256Bytes, kHash256Bytes);
+  std::vector<int32_t> d(rest.size() * size_t(k));
+  std::vector<idx_t> l(rest.size() * size_t(k));
+  hamming_knn_cpu(queries.data(), rest.size(), codes, count, size_t(k), d.data(), l.data());
+  for (size_t r = 0; r < rest.size(); ++r) {
+    std::copy_n(&d[r * size_t(k)], size_t(k), distances + rest[r] * size_t(k));
+    std::copy_n(&l[r * size_t(k)], size_t(k), labels + rest[r] * size_t(k));
+  }
 }
 
 }  // namespace hm

@@ -66,7 +66,7 @@ struct QueryWords {
 /// Eight refs with their words transposed: w[j][lane] is word j of ref
 /// `lane`, so one vector load gives word j of 4 (AVX2) or 8 (AVX-512) refs
 /// and the per-ref sums need no horizontal adds. Lanes past the last ref are
-/// zero and masked out by the kernels.
+/// zero; the kernels compare them too and drop them with the candidates.
 struct alignas(64) RefGroup {
   uint64_t w[kHash256Words][kLanes];
 };

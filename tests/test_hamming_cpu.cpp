@@ -245,6 +245,38 @@ TEST_P(HammingCpuSearch, KnnMatchesOracle) {
   }
 }
 
+TEST_P(HammingCpuSearch, SameOutputForAnyThreadCount) {
+  // Few queries and many refs: the refs are split between threads, and the
+  // parts merged.
+  const Dataset data = make_dataset(5, 30011, 123);
+  const size_t k = 20;
+  HammingRangeResult first_range;
+  std::vector<int32_t> first_d;
+  std::vector<int64_t> first_l;
+  for (int threads = 1; threads <= 6; ++threads) {
+    SCOPED_TRACE(::testing::Message() << "seed 123 threads " << threads);
+    ScopedThreads scoped(threads);
+    HammingRangeResult range;
+    hamming_range_cpu(data.queries.data(), data.nq, data.refs.data(), data.nr, 40, range,
+                      GetParam());
+    std::vector<int32_t> d(data.nq * k);
+    std::vector<int64_t> l(data.nq * k);
+    hamming_knn_cpu(data.queries.data(), data.nq, data.refs.data(), data.nr, k, d.data(), l.data(),
+                    GetParam());
+    if (threads == 1) {
+      first_range = range;
+      first_d = d;
+      first_l = l;
+      continue;
+    }
+    EXPECT_EQ(range.lims, first_range.lims);
+    EXPECT_EQ(range.labels, first_range.labels);
+    EXPECT_EQ(range.distances, first_range.distances);
+    EXPECT_EQ(d, first_d);
+    EXPECT_EQ(l, first_l);
+  }
+}
+
 TEST_P(HammingCpuSearch, KnnBreaksTiesBySmallerLabel) {
   // Eight copies of one hash, and a query at distance 3 from all of them:
   // the nearest 5 are the first 5 copies, in label order.

@@ -225,9 +225,14 @@ TEST_P(MihIndexOracle, RangeSearchWithinEqualsBruteForce) {
       if (t > 64 && n > 0) {
         EXPECT_TRUE(index.plans_scan(t)) << "T=" << t;
       }
-      const auto got = index.range_search_within(nq, queries.data(), t);
-      ASSERT_EQ(got.size(), size_t(nq));
-      for (size_t q = 0; q < size_t(nq); ++q) {
+      // Forced probes of 23/24-bit chunks past 40 enumerate ~10^5 keys per
+      // chunk: one query is enough there.
+      const bool heavy = strategy == MihIndex::Strategy::kProbe && t > 40 &&
+                         (chunk_bits == 0 ? 8 : chunk_bits) >= 23;
+      const idx_t nq_run = heavy ? 1 : nq;
+      const auto got = index.range_search_within(nq_run, queries.data(), t);
+      ASSERT_EQ(got.size(), size_t(nq_run));
+      for (size_t q = 0; q < size_t(nq_run); ++q) {
         ASSERT_EQ(got[q], oracle_range(dist[q], t))
             << "T=" << t << " query=" << q << " probe=" << (strategy == MihIndex::Strategy::kProbe);
         for (const Match& m : got[q]) ASSERT_LE(m.distance, t);  // nothing at T + 1
