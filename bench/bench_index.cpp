@@ -138,18 +138,15 @@ void register_cases() {
   for (const IndexType& type : types) {
     for (size_t nr : kRefCounts) {
       for (size_t nq : kQueryCounts) {
-        const std::string args =
-            "/refs:" + std::to_string(nr) + "/queries:" + std::to_string(nq);
-        benchmark::RegisterBenchmark(("BM_Index_Range_" + type.name + args).c_str(),
-                                     [&type, nr, nq](benchmark::State& state) {
-                                       run_range(state, type, nr, nq);
-                                     })
+        const std::string args = "/refs:" + std::to_string(nr) + "/queries:" + std::to_string(nq);
+        benchmark::RegisterBenchmark(
+            ("BM_Index_Range_" + type.name + args).c_str(),
+            [&type, nr, nq](benchmark::State& state) { run_range(state, type, nr, nq); })
             ->Unit(benchmark::kMillisecond)
             ->UseRealTime();
-        benchmark::RegisterBenchmark(("BM_Index_Knn_" + type.name + args).c_str(),
-                                     [&type, nr, nq](benchmark::State& state) {
-                                       run_knn(state, type, nr, nq);
-                                     })
+        benchmark::RegisterBenchmark(
+            ("BM_Index_Knn_" + type.name + args).c_str(),
+            [&type, nr, nq](benchmark::State& state) { run_knn(state, type, nr, nq); })
             ->Unit(benchmark::kMillisecond)
             ->UseRealTime();
       }

@@ -13,6 +13,7 @@
 #include "commands.hpp"
 #include "matcher.hpp"
 #include "ordered_pool.hpp"
+#include "preresize_sink.hpp"
 
 namespace hm::cli {
 
@@ -38,7 +39,8 @@ const char kHashOptionsHelp[] = R"(  -r, --recursive        take the files under
       --16bit MODE       16-bit samples: scale (default, round(v/257)) or
                          low-byte (v mod 256, as the reference tool does)
       --backend B        auto (default: cuda when built with it and a GPU is
-                         present), cpu or cuda
+                         present), cpu or cuda: where PDQ is hashed (the same
+                         hashes either way) and exact PDQ lists are searched
   -q, --quiet            no summary on standard error
   -h, --help             this help
 )";
@@ -149,21 +151,81 @@ void finish_hash_command(HashCommand& cmd) {
   if (cmd.threads == 0) cmd.threads = (int)std::max(1u, std::thread::hardware_concurrency());
 }
 
+namespace {
+
+/// Hashes the PDQ the workers deferred, a batch at a time, on the GPU. Should
+/// the device fail, says so once and hashes the rest on the CPU: the CPU twin
+/// gives the same bits from the same pre-resized images.
+class DeferredPdq {
+ public:
+  DeferredPdq(std::unique_ptr<GpuPdqHasher> gpu, bool dihedral)
+      : gpu_(std::move(gpu)), dihedral_(dihedral) {}
+
+  /// Fills the PDQ fields of every record of `records` that waits for them.
+  void hash(std::vector<HashRecord>& records) {
+    batch_.clear();
+    for (HashRecord& r : records)
+      if (r.pdq_pending) batch_.push_back(&r);
+    if (batch_.empty()) return;
+    if (gpu_) {
+      try {
+        gpu_->hash(batch_, dihedral_);
+        return;
+      } catch (const std::exception& e) {
+        fprintf(stderr, "hashmatch: warning: PDQ on the GPU failed (%s); hashing on the CPU from here\n",
+                e.what());
+        gpu_.reset();
+      }
+    }
+    for (HashRecord* r : batch_) {
+      if (!r->pdq_pending) continue;
+      hash_preresized_cpu(*r->pdq_pending, dihedral_, result_, scratch_);
+      set_pdq_result(result_, dihedral_, *r);
+      r->pdq_pending.reset();
+    }
+  }
+
+  /// False once the GPU failed and the CPU took over.
+  bool on_gpu() const { return gpu_ != nullptr; }
+  /// The GPU's name while on_gpu().
+  const std::string& device_name() const { return gpu_->device_name(); }
+
+ private:
+  std::unique_ptr<GpuPdqHasher> gpu_;
+  bool dihedral_;
+  std::vector<HashRecord*> batch_;
+  pdq::PdqResult result_;
+  pdq::PdqScratch scratch_;
+};
+
+}  // namespace
+
 int run_hash_pipeline(const HashCommand& cmd, const MatchStage& match) {
+  // Settled before the report file is created: a missing GPU is a fatal error.
+  const Backend backend = resolve_backend(cmd.backend);
+  HashOptions hash_options = cmd.hash;
+  std::unique_ptr<DeferredPdq> deferred;
+  if (backend == Backend::Cuda && cmd.hash.pdq) {
+    // Workers decode and pre-resize; the emit stage hashes whole batches on the device.
+    deferred = std::make_unique<DeferredPdq>(GpuPdqHasher::create(), cmd.hash.dihedral);
+    hash_options.defer_pdq = true;
+  }
   ReportOutput output(cmd.output);
   const auto start = std::chrono::steady_clock::now();
   omp_set_num_threads(cmd.threads);  // the indexes search with OpenMP
   PathSource source(cmd.operands, cmd.source);
   std::vector<std::unique_ptr<FileHasher>> hashers;
-  for (int i = 0; i < cmd.threads; ++i) hashers.push_back(std::make_unique<FileHasher>(cmd.hash));
+  for (int i = 0; i < cmd.threads; ++i) hashers.push_back(std::make_unique<FileHasher>(hash_options));
   ReportFields fields = cmd.fields;
   fields.matches = match.matcher != nullptr;
   ReportWriter writer(output.get(), cmd.format, fields);
   size_t files = 0, failed = 0, matched = 0;
 
-  // Records wait here in order until a batch is matched, then are written.
+  // Records wait here in order until a batch is hashed (GPU) and matched,
+  // then are written.
   std::vector<HashRecord> pending;
   auto write_pending = [&] {
+    if (deferred) deferred->hash(pending);
     if (match.matcher && !pending.empty()) {
       std::vector<MatchQuery> queries;
       queries.reserve(pending.size());
@@ -179,7 +241,7 @@ int run_hash_pipeline(const HashCommand& cmd, const MatchStage& match) {
     for (const auto& r : pending) writer.write(r);
     pending.clear();
   };
-  const size_t batch = match.matcher ? std::max<size_t>(1, match.batch) : 1;
+  const size_t batch = match.matcher || deferred ? std::max<size_t>(1, match.batch) : 1;
 
   run_ordered<SourceItem, HashRecord>(
       cmd.threads, (size_t)cmd.threads * 8, [&](SourceItem& item) { return source.next(item); },
@@ -206,7 +268,11 @@ int run_hash_pipeline(const HashCommand& cmd, const MatchStage& match) {
   if (!cmd.quiet) {
     fprintf(stderr, "hashmatch: %zu files, %zu ok, %zu errors", files, files - failed, failed);
     if (match.matcher) fprintf(stderr, ", %zu matched", matched);
-    fprintf(stderr, " in %.2f s (%.1f files/s)\n", seconds, seconds > 0 ? files / seconds : 0.0);
+    fprintf(stderr, " in %.2f s (%.1f files/s), backend %s", seconds, seconds > 0 ? files / seconds : 0.0,
+            backend_name(backend));
+    if (deferred && deferred->on_gpu()) fprintf(stderr, " (%s)", deferred->device_name().c_str());
+    if (deferred && !deferred->on_gpu()) fputs(" (PDQ fell back to the CPU)", stderr);
+    fputc('\n', stderr);
   }
   if (match.fail_on_match && matched) return kExitMatches;
   return failed ? kExitSomeFailed : kExitOk;

@@ -4,12 +4,13 @@
 
 #include <stdexcept>
 
+#include "file_hasher.hpp"
+#include "hash_record.hpp"
+#include "preresize_sink.hpp"
+
 #if HM_HAS_CUDA
-#include "pdq_gpu.hpp"
-#if __has_include("index_cuda_flat.hpp")
-#define HM_HAS_CUDA_FLAT 1
 #include "index_cuda_flat.hpp"
-#endif
+#include "pdq_gpu.hpp"
 #endif
 
 namespace hm {
@@ -51,11 +52,71 @@ Backend resolve_backend(BackendChoice choice) {
 }
 
 std::unique_ptr<faiss::IndexBinary> make_cuda_flat_index(int d) {
-#if HM_HAS_CUDA_FLAT
+#if HM_HAS_CUDA
   return std::make_unique<CudaFlatIndex>(d);
 #else
   (void)d;
   throw std::runtime_error("index type cuda-flat needs the CUDA backend, which this build does not have");
+#endif
+}
+
+#if HM_HAS_CUDA
+namespace {
+
+/// GpuPdqHasher on PdqGpuBatcher: the pre-resized images go up as they are
+/// (at most 512 x 512, so the device's own pre-resize is the identity) with
+/// the grey rule already settled on the host, where every pixel was seen.
+class CudaPdqHasher final : public GpuPdqHasher {
+ public:
+  void hash(const std::vector<HashRecord*>& records, bool dihedral) override {
+    inputs_.clear();
+    targets_.clear();
+    for (HashRecord* record : records) {
+      if (record == nullptr || !record->pdq_pending) continue;
+      const PreresizedImage& image = *record->pdq_pending;
+      if (pdq::pdq_below_min_size(image.width, image.height, result_)) {
+        // Nothing to compute: the reference's fixed answer, without a trip to the device.
+        set_pdq_result(result_, dihedral, *record);
+        record->pdq_pending.reset();
+        continue;
+      }
+      PdqGpuInput in;
+      in.pixels = image.pixels.data();
+      in.width = image.width;
+      in.height = image.height;
+      in.layout = image.layout;
+      in.grey = image.grey && image.layout != pdq::PixelLayout::Grey;
+      in.detect_grey = false;
+      inputs_.push_back(in);
+      targets_.push_back(record);
+    }
+    if (inputs_.empty()) return;
+    batcher_.hash_batch(inputs_, dihedral, results_);
+    for (size_t i = 0; i < targets_.size(); ++i) {
+      set_pdq_result(results_[i], dihedral, *targets_[i]);
+      targets_[i]->pdq_pending.reset();
+    }
+  }
+
+  const std::string& device_name() const override { return batcher_.device().name; }
+
+ private:
+  PdqGpuBatcher batcher_;
+  std::vector<PdqGpuInput> inputs_;
+  std::vector<HashRecord*> targets_;  ///< the record of each input
+  std::vector<pdq::PdqResult> results_;
+  pdq::PdqResult result_;
+};
+
+}  // namespace
+#endif
+
+std::unique_ptr<GpuPdqHasher> GpuPdqHasher::create() {
+#if HM_HAS_CUDA
+  if (!cuda_device_available()) throw std::runtime_error("GPU PDQ hashing: no CUDA device is available");
+  return std::make_unique<CudaPdqHasher>();
+#else
+  throw std::runtime_error("GPU PDQ hashing needs the CUDA backend, which this build does not have");
 #endif
 }
 

@@ -33,6 +33,15 @@ struct FdCloser {
 
 }  // namespace
 
+void set_pdq_result(const pdq::PdqResult& result, bool dihedral, HashRecord& record) {
+  record.has_pdq = true;
+  record.pdq = result.hash;
+  record.quality = result.quality;
+  record.pdq_below_min_size = result.below_min_size;
+  record.has_dihedral = dihedral;
+  if (dihedral) record.dihedral = result.dihedral;
+}
+
 std::string FileHasher::read_file(const std::string& path) {
   // O_NONBLOCK: opening a FIFO must never wait for a writer.
   const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
@@ -106,8 +115,10 @@ HashRecord FileHasher::hash_bytes(const std::string& path, const uint8_t* data, 
     if (options_.sha1) record.sha1 = hex_digest(DigestType::Sha1, data, size);
     if (options_.sha256) record.sha256 = hex_digest(DigestType::Sha256, data, size);
     if (!options_.pdq) return record;
+    PixelSink* sink = options_.defer_pdq ? static_cast<PixelSink*>(&preresize_sink_) : &sink_;
     sink_.reset();
-    const DecodeOutcome decoded = decode_image(data, size, options_.decode, sink_);
+    preresize_sink_.reset();
+    const DecodeOutcome decoded = decode_image(data, size, options_.decode, *sink);
     if (decoded.format != ImageFormat::Unknown) record.format = format_name(decoded.format);
     record.width = decoded.width;
     record.height = decoded.height;
@@ -116,19 +127,16 @@ HashRecord FileHasher::hash_bytes(const std::string& path, const uint8_t* data, 
       record.error = decoded.error;
       return record;
     }
-    if (!sink_.complete()) {
+    if (!(options_.defer_pdq ? preresize_sink_.complete() : sink_.complete())) {
       record.error = "decode: decoder delivered an incomplete image";
       return record;
     }
-    sink_.hash(options_.dihedral, result_);
-    record.has_pdq = true;
-    record.pdq = result_.hash;
-    record.quality = result_.quality;
-    record.pdq_below_min_size = result_.below_min_size;
-    if (options_.dihedral) {
-      record.has_dihedral = true;
-      record.dihedral = result_.dihedral;
+    if (options_.defer_pdq) {
+      record.pdq_pending = std::make_shared<PreresizedImage>(preresize_sink_.take());
+      return record;
     }
+    sink_.hash(options_.dihedral, result_);
+    set_pdq_result(result_, options_.dihedral, record);
   } catch (const std::bad_alloc&) {
     record.error = "decode: out of memory";
   } catch (const std::exception& e) {

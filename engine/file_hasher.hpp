@@ -11,6 +11,7 @@
 #include "hash_record.hpp"
 #include "pdq_cpu.hpp"
 #include "pdq_sink.hpp"
+#include "preresize_sink.hpp"
 
 namespace hm {
 
@@ -25,7 +26,14 @@ struct HashOptions {
   bool sha256 = true;
   DecodeOptions decode;
   uint64_t max_file_bytes = kDefaultMaxFileBytes;
+  /// Decode only: leave the image, pre-resized, in HashRecord::pdq_pending
+  /// for a batch hasher (the GPU) instead of hashing it here.
+  bool defer_pdq = false;
 };
+
+/// Sets record's PDQ fields (hash, quality, below-minimum flag, and with
+/// `dihedral` the 8 dihedral hashes) from `result`.
+void set_pdq_result(const pdq::PdqResult& result, bool dihedral, HashRecord& record);
 
 /// Hashes files one at a time, reusing its buffers. One per thread.
 class FileHasher {
@@ -48,6 +56,7 @@ class FileHasher {
   size_t capacity_ = 0;
   size_t size_ = 0;
   PdqSink sink_;
+  PreresizeSink preresize_sink_;  ///< used instead of sink_ with defer_pdq
   pdq::PdqResult result_;
 };
 

@@ -215,8 +215,9 @@ size_t HashIndex::index_memory_bytes() const {
   if (!index_) return set_codes_.capacity() + set_order_.capacity() * sizeof(uint32_t);
   if (auto* flat = dynamic_cast<const FlatIndex*>(index_.get())) return flat->memory_bytes();
   if (auto* mih = dynamic_cast<const MihIndex*>(index_.get())) return mih->memory_bytes();
-  // FAISS's own indexes: the codes plus their graph or lists, roughly.
   const size_t codes = size() * (size_t)signal_code_bytes(signal_);
+  if (spec_.type == "cuda-flat") return codes;  // the host copy; the GPU holds another
+  // FAISS's own indexes: the codes plus their graph or lists, roughly.
   if (auto* hnsw = dynamic_cast<const faiss::IndexBinaryHNSW*>(index_.get()))
     return codes + hnsw->hnsw.neighbors.size() * sizeof(int32_t) + hnsw->hnsw.offsets.size() * 8;
   return codes + size() * sizeof(int64_t) * 2;

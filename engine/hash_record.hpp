@@ -4,6 +4,7 @@
 #include <stdint.h>
 
 #include <array>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -11,6 +12,8 @@
 #include "pdq_cpu.hpp"
 
 namespace hm {
+
+struct PreresizedImage;
 
 struct HashRecord {
   std::string path;
@@ -27,6 +30,10 @@ struct HashRecord {
   bool pdq_below_min_size = false;
   bool has_dihedral = false;
   std::array<pdq::Hash256, pdq::kDihedralCount> dihedral{};
+  /// PDQ deferred (HashOptions::defer_pdq): the decoded image, pre-resized,
+  /// waiting for a batch hasher, which fills the PDQ fields and resets this.
+  /// Shared, so records stay cheap to move; null otherwise.
+  std::shared_ptr<PreresizedImage> pdq_pending;
   std::string md5;  ///< lower-case hex, empty when not computed
   std::string sha1;
   std::string sha256;

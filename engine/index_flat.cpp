@@ -5,6 +5,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 #include "hamming.hpp"
 
@@ -57,9 +58,9 @@ void FlatIndex::search(idx_t n, const uint8_t* x, idx_t k, int32_t* distances, i
   check_no_params(params);
   check_count(n, "query count");
   if (k <= 0) throw std::invalid_argument("FlatIndex: k must be positive");
-  static_assert(sizeof(idx_t) == sizeof(int64_t), "FAISS labels are 64-bit");
+  static_assert(std::is_same<idx_t, int64_t>::value, "FAISS labels are int64_t");
   hamming_knn_cpu(x, static_cast<size_t>(n), codes_.data(), static_cast<size_t>(ntotal),
-                  static_cast<size_t>(k), distances, reinterpret_cast<int64_t*>(labels), kernel_);
+                  static_cast<size_t>(k), distances, labels, kernel_);
 }
 
 void FlatIndex::range_search(idx_t n, const uint8_t* x, int radius,
@@ -89,8 +90,8 @@ void FlatIndex::reconstruct(idx_t key, uint8_t* recons) const {
 
 void FlatIndex::reconstruct_n(idx_t i0, idx_t ni, uint8_t* recons) const {
   if (i0 < 0 || ni < 0 || i0 > ntotal || ni > ntotal - i0) {
-    throw std::out_of_range("FlatIndex: codes " + std::to_string(i0) + " + " +
-                            std::to_string(ni) + " past " + std::to_string(ntotal));
+    throw std::out_of_range("FlatIndex: codes " + std::to_string(i0) + " + " + std::to_string(ni) +
+                            " past " + std::to_string(ntotal));
   }
   if (ni == 0) return;
   memcpy(recons, codes_.data() + static_cast<size_t>(i0) * kHash256Bytes,

@@ -10,10 +10,17 @@
 // check find every match: the search is exact, never approximate.
 //
 // Unlike faiss::IndexBinaryMultiHash (an std::unordered_map of std::vector
-// per chunk, ~6 GB for 10M hashes) the tables are compact CSR arrays:
-// per chunk `offsets` [2^w + 1] uint32 and `ids` [N] uint32 sorted by chunk
-// value, plus the codes themselves [N, 32] bytes for verification, i.e.
-// about N * (32 + 4m) + m * 4 * 2^w bytes.
+// per chunk: ~1 GB per million hashes with 11 chunks) the tables are compact
+// CSR arrays: per chunk `offsets` [2^w + 1] uint32 and `ids` [N] uint32
+// sorted by chunk value, plus the codes themselves [N, 32] bytes for
+// verification, i.e. about N * (32 + 4m) + m * 4 * 2^w bytes (130 MB for a
+// million hashes with the automatic 13 chunks of 19-20 bits).
+//
+// Radii need not be equal: probing chunk j to r_j is exact whenever
+// sum_j (r_j + 1) > T, so each search picks the cheapest radii (e.g. T = 31
+// over 13 chunks: six to 2 flips and seven to 1, half the keys of probing
+// all to 2), and falls back to the brute-force kernel when probing would
+// cost more than scanning (large T, small N).
 #pragma once
 
 #include <stddef.h>
@@ -130,8 +137,9 @@ class MihIndex : public faiss::IndexBinary {
 
  private:
   const MihTables& tables() const;
-  /// True to scan; otherwise fills the probe radius of each chunk.
-  bool plan_range(int max_distance, std::vector<int>* radii) const;
+  /// True to scan; otherwise fills the probe radius of each chunk and the
+  /// estimated cost per query.
+  bool plan_range(int max_distance, std::vector<int>* radii, double* cost) const;
 
   int chunk_bits_;
   Strategy strategy_ = Strategy::kAuto;

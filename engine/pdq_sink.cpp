@@ -7,30 +7,34 @@
 
 namespace hm {
 
+void PreresizePlan::begin(int width, int height) {
+  height_ = height;
+  const bool resize = width > pdq::kPreResize || height > pdq::kPreResize;
+  out_width_ = resize ? pdq::kPreResize : width;
+  out_height_ = resize ? pdq::kPreResize : height;
+  selection_.cols.clear();
+  selection_.rows.clear();
+  if (!resize) return;
+  selection_.cols.resize(out_width_);
+  for (int x = 0; x < out_width_; ++x) selection_.cols[x] = pdq::preresize_source_index(x, width);
+  for (int y = 0; y < out_height_; ++y) {
+    const int source = pdq::preresize_source_index(y, height);
+    if (selection_.rows.empty() || selection_.rows.back() != source) selection_.rows.push_back(source);
+  }
+}
+
 void PdqSink::begin(const PixelFormat& format) {
   format_ = format;
   layout_ = layout_of(format);
   begun_ = true;
-  const bool resize = format.width > pdq::kPreResize || format.height > pdq::kPreResize;
-  out_width_ = resize ? pdq::kPreResize : format.width;
-  out_height_ = resize ? pdq::kPreResize : format.height;
+  plan_.begin(format.width, format.height);
+  out_width_ = plan_.out_width();
+  out_height_ = plan_.out_height();
   next_out_ = 0;
   rows_seen_ = 0;
   maybe_grey_ = format.channels != 1 && format.detect_grey;
   keep_luma_ = out_width_ == pdq::kGrid && out_height_ == pdq::kGrid;
   buffering_ = maybe_grey_ || keep_luma_;
-  selection_.cols.clear();
-  selection_.rows.clear();
-  if (resize) {
-    selection_.cols.resize(out_width_);
-    for (int x = 0; x < out_width_; ++x)
-      selection_.cols[x] = pdq::preresize_source_index(x, format.width);
-    for (int y = 0; y < out_height_; ++y) {
-      const int source = pdq::preresize_source_index(y, format.height);
-      if (selection_.rows.empty() || selection_.rows.back() != source)
-        selection_.rows.push_back(source);
-    }
-  }
   row_.resize(out_width_);
   if (buffering_) luma_.resize((size_t)out_width_ * out_height_);
   blur_.begin(out_height_, out_width_, grid_);
@@ -52,10 +56,8 @@ void PdqSink::stop_buffering() {
 
 template <typename Convert>
 void PdqSink::emit_rows_of(int y, Convert&& convert) {
-  const bool resized = !selection_.cols.empty();
   bool converted = false;
-  while (next_out_ < out_height_ &&
-         (resized ? pdq::preresize_source_index(next_out_, format_.height) : next_out_) == y) {
+  while (next_out_ < out_height_ && plan_.source_row(next_out_) == y) {
     if (!converted) {
       convert(row_.data());
       converted = true;
@@ -73,16 +75,14 @@ void PdqSink::finish_rows() {
 void PdqSink::row(int y, const uint8_t* samples) {
   ++rows_seen_;
   if (maybe_grey_ && !pdq::row_is_grey_cpu(samples, layout_, format_.width)) colour_seen();
-  const int* cols = selection_.cols.empty() ? nullptr : selection_.cols.data();
+  const int* cols = plan_.cols();
   emit_rows_of(y, [&](float* luma) {
     pdq::luma_row_cpu(samples, layout_, cols, out_width_, luma);
   });
   if (y == format_.height - 1) finish_rows();
 }
 
-const PixelSelection* PdqSink::selection() const {
-  return selection_.cols.empty() ? nullptr : &selection_;
-}
+const PixelSelection* PdqSink::selection() const { return plan_.selection(); }
 
 void PdqSink::selected_row(int y, const uint32_t* rgb) {
   emit_rows_of(y, [&](float* luma) { pdq::luma_of_rgb_words_cpu(rgb, out_width_, luma); });

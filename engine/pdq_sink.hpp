@@ -6,9 +6,39 @@
 #include <vector>
 
 #include "pdq_cpu.hpp"
+#include "pdq_math.hpp"
 #include "pixel_sink.hpp"
 
 namespace hm {
+
+/// The reference loader's 512 x 512 nearest-neighbour pre-resize of one
+/// image, as every sink that follows it must apply it: the output size, and
+/// when a side exceeds 512 (both sides then become 512) the source column of
+/// each output column and the distinct source rows sampled. One definition,
+/// so PdqSink and PreresizeSink cannot disagree on which pixels PDQ reads.
+class PreresizePlan {
+ public:
+  /// Plans the pre-resize of a width x height source.
+  void begin(int width, int height);
+  /// True when the pre-resize applies (a side above 512).
+  bool resized() const { return !selection_.cols.empty(); }
+  int out_width() const { return out_width_; }
+  int out_height() const { return out_height_; }
+  /// The selection to offer decoders: null when every pixel is kept as is.
+  const PixelSelection* selection() const { return resized() ? &selection_ : nullptr; }
+  /// The source column of each output column, [out_width]; null when not resized.
+  const int* cols() const { return resized() ? selection_.cols.data() : nullptr; }
+  /// The source row output row `out_y` is a copy of.
+  int source_row(int out_y) const {
+    return resized() ? pdq::preresize_source_index(out_y, height_) : out_y;
+  }
+
+ private:
+  int height_ = 0;
+  int out_width_ = 0;
+  int out_height_ = 0;
+  PixelSelection selection_;
+};
 
 /// Applies the reference loader's steps to each row as it arrives: the
 /// 512 x 512 nearest-neighbour pre-resize when a side exceeds 512 (only the
@@ -45,6 +75,7 @@ class PdqSink final : public PixelSink {
 
   PixelFormat format_;
   pdq::PixelLayout layout_ = pdq::PixelLayout::Rgb;
+  PreresizePlan plan_;
   int out_width_ = 0;
   int out_height_ = 0;
   int next_out_ = 0;   ///< next luma row to produce
@@ -53,9 +84,6 @@ class PdqSink final : public PixelSink {
   bool maybe_grey_ = false;  ///< an RGB image whose pixels so far are all grey
   bool buffering_ = false;   ///< luma rows kept whole instead of streamed
   bool keep_luma_ = false;   ///< 64 x 64: the plain hash reads the unblurred luma
-  /// Pre-resize only: the source column of each luma column, and the
-  /// distinct source rows it samples.
-  PixelSelection selection_;
   std::vector<float> row_;       ///< the last luma row, for rows the pre-resize repeats
   std::vector<float> luma_;      ///< whole luma plane while buffering
   float grid_[pdq::kGrid * pdq::kGrid];

@@ -39,7 +39,7 @@ constexpr size_t kRefBlock = 256;   // 8 KB of transposed refs, L1-resident with
 // A top-k tile keeps k neighbors per query: with a large k, fewer queries per
 // tile bound that memory (16 bytes a neighbor, 16 MiB a task at most).
 constexpr size_t kKnnTileNeighbors = size_t{1} << 20;
-constexpr size_t kLanes = 8;       // refs per transposed group
+constexpr size_t kLanes = 8;  // refs per transposed group
 constexpr size_t kGroupsPerBlock = kRefBlock / kLanes;
 // A thread costs tens of microseconds to start; give each at least this many
 // comparisons (about 30 us of work).
@@ -108,8 +108,8 @@ inline void append_range_hits(const TileBlock& b, size_t qi, size_t g, unsigned 
                                          group.w[3][lane]};
     const int d = hamming256_words(b.queries[qi].w, ref);
     if (d <= max_distance) {
-      hits.push_back({b.first_label + static_cast<int64_t>(g * kLanes + lane),
-                      static_cast<uint32_t>(qi), d});
+      hits.push_back(
+          {b.first_label + static_cast<int64_t>(g * kLanes + lane), static_cast<uint32_t>(qi), d});
     }
   }
 }
@@ -182,8 +182,7 @@ inline int32_t offer_knn_lanes(const TileBlock& b, size_t qi, size_t g, unsigned
   while (lanes != 0) {
     const unsigned lane = static_cast<unsigned>(__builtin_ctz(lanes));
     lanes &= lanes - 1;
-    threshold =
-        offer_knn_lane(b, qi, g, lane, static_cast<int32_t>(dist[lane]), threshold, state);
+    threshold = offer_knn_lane(b, qi, g, lane, static_cast<int32_t>(dist[lane]), threshold, state);
   }
   return threshold;
 }
@@ -226,9 +225,8 @@ HM_ALWAYS_INLINE void knn_block_scalar_body(const TileBlock& b, KnnTile& state) 
       const RefGroup& group = groups[g];
 #pragma GCC unroll 8
       for (unsigned lane = 0; lane < kLanes; ++lane) {
-        const int32_t d =
-            popcount64(group.w[0][lane] ^ q[0]) + popcount64(group.w[1][lane] ^ q[1]) +
-            popcount64(group.w[2][lane] ^ q[2]) + popcount64(group.w[3][lane] ^ q[3]);
+        int32_t d = 0;
+        for (int j = 0; j < kHash256Words; ++j) d += popcount64(group.w[j][lane] ^ q[j]);
         if (d < threshold) threshold = offer_knn_lane(b, qi, g, lane, d, threshold, state);
       }
     }
@@ -276,8 +274,7 @@ HM_TARGET_AVX2 HM_ALWAYS_INLINE __m256i avx2_distances(const RefGroup& group, in
                                                        const __m256i* q) {
   __m256i bytes = _mm256_setzero_si256();
   for (int j = 0; j < kWords; ++j) {
-    const __m256i r =
-        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(&group.w[j][4 * half]));
+    const __m256i r = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(&group.w[j][4 * half]));
     bytes = _mm256_add_epi8(bytes, avx2_popcount_bytes(_mm256_xor_si256(r, q[j])));
   }
   return _mm256_sad_epu8(bytes, _mm256_setzero_si256());
@@ -347,8 +344,7 @@ HM_TARGET_AVX2 void knn_block_avx2(const TileBlock& b, KnnTile& state) {
         alignas(32) uint64_t dist[kLanes];
         _mm256_store_si256(reinterpret_cast<__m256i*>(dist), lo);
         _mm256_store_si256(reinterpret_cast<__m256i*>(dist + 4), hi);
-        threshold = offer_knn_lanes(b, qi, g, lanes_from_interleaved(bits), dist, threshold,
-                                    state);
+        threshold = offer_knn_lanes(b, qi, g, lanes_from_interleaved(bits), dist, threshold, state);
         limit = _mm256_set1_epi32(threshold - 1);
       }
     }
@@ -441,8 +437,8 @@ const CpuFeatures& cpu_features() {
     __builtin_cpu_init();
     f.popcnt = __builtin_cpu_supports("popcnt");
     f.avx2 = f.popcnt && __builtin_cpu_supports("avx2");
-    f.avx512 = f.popcnt && __builtin_cpu_supports("avx512f") &&
-               __builtin_cpu_supports("avx512vpopcntdq");
+    f.avx512 =
+        f.popcnt && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vpopcntdq");
 #endif
     return f;
   }();

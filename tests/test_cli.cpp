@@ -406,4 +406,34 @@ TEST(CliDeterminism, ThreadsOneAndFourAgreeOverTheGoldenSet) {
   EXPECT_GT(checked, 300u);
 }
 
+// Without a CUDA device (as here and on CI) --backend cuda is a fatal error,
+// said plainly, before any report is written; auto and cpu hash on the CPU.
+TEST(CliBackend, CudaWithoutDeviceIsAnError) {
+  const RunResult info = run_cli({"info", "--format", "json"});
+  ASSERT_EQ(info.status, 0) << describe(info);
+  const json facts = json::parse(info.out);
+  ASSERT_TRUE(facts.contains("cuda devices")) << info.out;
+  if (facts.at("cuda devices") != "0") GTEST_SKIP() << "a CUDA device is present: --backend cuda works here";
+
+  TempDir dir;
+  const std::string report = dir / "report.jsonl";
+  const RunResult r = run_cli({"hash", "--backend", "cuda", "-o", report, image(kHandful[0])});
+  EXPECT_EQ(r.status, 2) << describe(r);
+  EXPECT_EQ(r.out, "");
+  EXPECT_NE(r.err.find("--backend cuda"), std::string::npos) << r.err;
+  EXPECT_TRUE(r.err.find("no CUDA device") != std::string::npos ||
+              r.err.find("no CUDA backend") != std::string::npos)
+      << r.err;
+  EXPECT_FALSE(fs::exists(report)) << "the report was created before the backend was checked";
+
+  for (const char* backend : {"cpu", "auto"}) {
+    const RunResult ok = run_cli({"hash", "--backend", backend, image(kHandful[0])});
+    ASSERT_EQ(ok.status, 0) << describe(ok);
+    const auto records = jsonl(ok);
+    ASSERT_EQ(records.size(), 1u);
+    expect_golden_record(records[0], image(kHandful[0]), kHandful[0]);
+    EXPECT_NE(ok.err.find("backend cpu"), std::string::npos) << ok.err;
+  }
+}
+
 }  // namespace

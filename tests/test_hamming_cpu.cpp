@@ -1,12 +1,12 @@
 // Brute-force Hamming search kernels against a pair-by-pair oracle built on
-// hm::hamming256, for every kernel this CPU runs and for 1 and 2 threads.
+// hm::hamming256, for every kernel this CPU runs, and for several thread counts.
 #include <gtest/gtest.h>
 #include <omp.h>
-
 #include <string.h>
 
 #include <algorithm>
 #include <numeric>
+#include <ostream>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -16,6 +16,10 @@
 #include "hamming_cpu.hpp"
 
 namespace hm {
+
+// gtest prints test parameters with this (found by argument-dependent lookup).
+void PrintTo(PopcountKernel kernel, std::ostream* os) { *os << popcount_kernel_name(kernel); }
+
 namespace {
 
 /// Queries and refs, row-major [n, 32] bytes each.
@@ -166,9 +170,9 @@ struct Shape {
 
 // Awkward sizes around the groups of 8 refs, the blocks of 256 and the query
 // tiles of 64, plus the sizes the matching issue names.
-const Shape kShapes[] = {{3, 0},  {3, 1},   {4, 7},   {2, 8},    {5, 9},   {3, 31},
-                         {3, 32}, {6, 33},  {1, 255}, {2, 256},  {3, 257}, {67, 1000},
-                         {5, 1000}, {5, 50000}, {70, 50000}};
+const Shape kShapes[] = {{3, 0},   {3, 1},     {4, 7},    {2, 8},     {5, 9},
+                         {3, 31},  {3, 32},    {6, 33},   {1, 255},   {2, 256},
+                         {3, 257}, {67, 1000}, {5, 1000}, {5, 50000}, {70, 50000}};
 
 TEST_P(HammingCpuSearch, RangeMatchesOracle) {
   for (const Shape& shape : kShapes) {
@@ -178,9 +182,9 @@ TEST_P(HammingCpuSearch, RangeMatchesOracle) {
     for (int max_distance : thresholds_for(shape.nr)) {
       const HammingRangeResult expected = oracle_range(data, dist, max_distance);
       for (int threads : {1, 2}) {
-        SCOPED_TRACE(::testing::Message() << "seed " << seed << " nq " << shape.nq << " nr "
-                                          << shape.nr << " max_distance " << max_distance
-                                          << " threads " << threads);
+        SCOPED_TRACE(::testing::Message()
+                     << "seed " << seed << " nq " << shape.nq << " nr " << shape.nr
+                     << " max_distance " << max_distance << " threads " << threads);
         ScopedThreads scoped(threads);
         HammingRangeResult got;
         hamming_range_cpu(data.queries.data(), data.nq, data.refs.data(), data.nr, max_distance,
@@ -246,34 +250,37 @@ TEST_P(HammingCpuSearch, KnnMatchesOracle) {
 }
 
 TEST_P(HammingCpuSearch, SameOutputForAnyThreadCount) {
-  // Few queries and many refs: the refs are split between threads, and the
-  // parts merged.
-  const Dataset data = make_dataset(5, 30011, 123);
-  const size_t k = 20;
-  HammingRangeResult first_range;
-  std::vector<int32_t> first_d;
-  std::vector<int64_t> first_l;
-  for (int threads = 1; threads <= 6; ++threads) {
-    SCOPED_TRACE(::testing::Message() << "seed 123 threads " << threads);
-    ScopedThreads scoped(threads);
-    HammingRangeResult range;
-    hamming_range_cpu(data.queries.data(), data.nq, data.refs.data(), data.nr, 40, range,
-                      GetParam());
-    std::vector<int32_t> d(data.nq * k);
-    std::vector<int64_t> l(data.nq * k);
-    hamming_knn_cpu(data.queries.data(), data.nq, data.refs.data(), data.nr, k, d.data(), l.data(),
-                    GetParam());
-    if (threads == 1) {
-      first_range = range;
-      first_d = d;
-      first_l = l;
-      continue;
+  // Few queries and many refs: the refs are split between threads and the
+  // parts merged. Many queries: tiles of queries run on different threads.
+  for (const Shape& shape : {Shape{5, 120011}, Shape{1000, 3001}}) {
+    const uint64_t seed = 123 + shape.nq;
+    const Dataset data = make_dataset(shape.nq, shape.nr, seed);
+    const size_t k = 20;
+    HammingRangeResult first_range;
+    std::vector<int32_t> first_d;
+    std::vector<int64_t> first_l;
+    for (int threads = 1; threads <= 6; ++threads) {
+      SCOPED_TRACE(::testing::Message() << "seed " << seed << " threads " << threads);
+      ScopedThreads scoped(threads);
+      HammingRangeResult range;
+      hamming_range_cpu(data.queries.data(), data.nq, data.refs.data(), data.nr, 40, range,
+                        GetParam());
+      std::vector<int32_t> d(data.nq * k);
+      std::vector<int64_t> l(data.nq * k);
+      hamming_knn_cpu(data.queries.data(), data.nq, data.refs.data(), data.nr, k, d.data(),
+                      l.data(), GetParam());
+      if (threads == 1) {
+        first_range = range;
+        first_d = d;
+        first_l = l;
+        continue;
+      }
+      EXPECT_EQ(range.lims, first_range.lims);
+      EXPECT_EQ(range.labels, first_range.labels);
+      EXPECT_EQ(range.distances, first_range.distances);
+      EXPECT_EQ(d, first_d);
+      EXPECT_EQ(l, first_l);
     }
-    EXPECT_EQ(range.lims, first_range.lims);
-    EXPECT_EQ(range.labels, first_range.labels);
-    EXPECT_EQ(range.distances, first_range.distances);
-    EXPECT_EQ(d, first_d);
-    EXPECT_EQ(l, first_l);
   }
 }
 
@@ -321,9 +328,9 @@ TEST(HammingCpuKernel, UnsupportedKernelThrows) {
                  std::invalid_argument);
     std::vector<int32_t> d(1);
     std::vector<int64_t> l(1);
-    EXPECT_THROW(
-        hamming_knn_cpu(data.queries.data(), 1, data.refs.data(), 10, 1, d.data(), l.data(), kernel),
-        std::invalid_argument);
+    EXPECT_THROW(hamming_knn_cpu(data.queries.data(), 1, data.refs.data(), 10, 1, d.data(),
+                                 l.data(), kernel),
+                 std::invalid_argument);
     return;
   }
   GTEST_SKIP() << "this CPU runs every kernel: there is no unsupported one to refuse";

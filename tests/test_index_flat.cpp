@@ -1,8 +1,6 @@
 // FlatIndex: the faiss::IndexBinary conventions (strict range radius, k-NN
 // padding, reconstruct, reset), checked against a pair-by-pair oracle on
 // hm::hamming256 and against FAISS's own IndexBinaryFlat.
-#include "index_flat.hpp"
-
 #include <faiss/IndexBinaryFlat.h>
 #include <faiss/impl/AuxIndexStructures.h>
 #include <gtest/gtest.h>
@@ -16,6 +14,7 @@
 #include <vector>
 
 #include "hamming.hpp"
+#include "index_flat.hpp"
 
 namespace hm {
 namespace {
@@ -81,8 +80,8 @@ std::vector<std::pair<idx_t, float>> hits_of(const faiss::RangeSearchResult& r, 
 std::vector<std::pair<idx_t, float>> oracle_hits(const Data& data, size_t i, int radius) {
   std::vector<std::pair<idx_t, float>> hits;
   for (size_t r = 0; r < data.nr; ++r) {
-    const int d = hamming256(data.queries.data() + i * kHash256Bytes,
-                             data.refs.data() + r * kHash256Bytes);
+    const int d =
+        hamming256(data.queries.data() + i * kHash256Bytes, data.refs.data() + r * kHash256Bytes);
     if (d < radius) hits.emplace_back(static_cast<idx_t>(r), static_cast<float>(d));
   }
   return hits;
@@ -229,8 +228,8 @@ TEST(FlatIndex, AgreesWithFaissIndexBinaryFlat) {
     ours.range_search(nq, data.queries.data(), radius, &our_r);
     theirs.range_search(nq, data.queries.data(), radius, &their_r);
     for (size_t i = 0; i < data.nq; ++i) {
-      EXPECT_EQ(hits_of(our_r, i), hits_of(their_r, i)) << "seed 41 radius " << radius << " query "
-                                                        << i;
+      EXPECT_EQ(hits_of(our_r, i), hits_of(their_r, i))
+          << "seed 41 radius " << radius << " query " << i;
     }
   }
 }

@@ -9,12 +9,12 @@
 #include <omp.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <limits>
 #include <numeric>
 #include <random>
 #include <string>
+#include <thread>
 #include <tuple>
 #include <vector>
 
@@ -141,6 +141,7 @@ std::vector<int> widths_for(int chunk_bits, size_t n) {
 
 TEST(MihIndexTest, RejectsBadArguments) {
   EXPECT_THROW(MihIndex(128), std::invalid_argument);
+  EXPECT_THROW(MihIndex(100), std::invalid_argument);
   EXPECT_THROW(MihIndex(256, 3), std::invalid_argument);
   EXPECT_THROW(MihIndex(256, 25), std::invalid_argument);
   EXPECT_THROW(MihIndex(256, -1), std::invalid_argument);
@@ -228,7 +229,7 @@ TEST_P(MihIndexOracle, RangeSearchWithinEqualsBruteForce) {
       // Forced probes of 23/24-bit chunks past 40 enumerate ~10^5 keys per
       // chunk: one query is enough there.
       const bool heavy = strategy == MihIndex::Strategy::kProbe && t > 40 &&
-                         (chunk_bits == 0 ? 8 : chunk_bits) >= 23;
+                         chunk_bits >= 23;
       const idx_t nq_run = heavy ? 1 : nq;
       const auto got = index.range_search_within(nq_run, queries.data(), t);
       ASSERT_EQ(got.size(), size_t(nq_run));
@@ -425,6 +426,24 @@ TEST(MihIndexTest, SameOutputForOneOrTwoThreads) {
   EXPECT_EQ(ranges[0], ranges[1]);
   EXPECT_EQ(dists[0], dists[1]);
   EXPECT_EQ(labels[0], labels[1]);
+}
+
+// Searches are const and may run from several threads at once; the first
+// ones race to build the tables, which must happen once, under the lock.
+TEST(MihIndexTest, ConcurrentSearchesShareOneBuild) {
+  std::mt19937_64 rng(13);
+  const Codes queries = random_codes(rng, 8);
+  const Codes refs = make_refs(rng, queries, 30000, widths_for(0, 30000));
+  const auto dist = all_distances(queries, refs);
+  MihIndex index;
+  index.add(30000, refs.data());
+  std::vector<std::vector<std::vector<Match>>> got(4);
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < got.size(); ++i)
+    threads.emplace_back([&, i] { got[i] = index.range_search_within(8, queries.data(), 31); });
+  for (auto& th : threads) th.join();
+  for (const auto& g : got)
+    for (size_t q = 0; q < 8; ++q) EXPECT_EQ(g[q], oracle_range(dist[q], 31));
 }
 
 /// Bytes the allocator has handed out (heap and mmapped blocks).
