@@ -4,12 +4,19 @@
 //
 // Names: BM_Index_<Range|Knn>_<IndexType>_Cpu[/kernel:K]/refs:N/queries:Q.
 // Threads: OMP_NUM_THREADS (FAISS and hm both read it).
+// Range cases report `recall`: the share of the exact answer (every
+// reference within 31 bits, by brute force) that the index returned; 1 for
+// the exact types, measured for the approximate ones (HNSW, IVF).
 #include <benchmark/benchmark.h>
 #include <faiss/IndexBinaryFlat.h>
+#include <faiss/IndexBinaryHNSW.h>
+#include <faiss/IndexBinaryHash.h>
+#include <faiss/IndexBinaryIVF.h>
 #include <faiss/impl/AuxIndexStructures.h>
 #include <omp.h>
 #include <string.h>
 
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <memory>
@@ -20,6 +27,7 @@
 #include "hamming.hpp"
 #include "hamming_cpu.hpp"
 #include "index_flat.hpp"
+#include "index_mih.hpp"
 
 namespace {
 
@@ -74,7 +82,12 @@ const Dataset& dataset(size_t nr) {
 struct IndexType {
   std::string name;  // the benchmark name's <IndexType>_Cpu[/kernel:K] part
   std::function<std::unique_ptr<faiss::IndexBinary>()> make;  // an empty index
+  size_t max_refs = SIZE_MAX;  // slow to build: only up to this many references
+  bool knn_range = false;      // no range search: k-NN (k = kRangeK) filtered by distance, as HashIndex does
+  bool trains = false;         // needs train() on the references first
 };
+
+constexpr idx_t kRangeK = 128;  // HashIndex's default candidates for HNSW range queries
 
 std::vector<IndexType> index_types() {
   std::vector<IndexType> types;
@@ -85,6 +98,32 @@ std::vector<IndexType> index_types() {
                      [kernel] { return std::make_unique<hm::FlatIndex>(256, kernel); }});
   }
   types.push_back({"FaissFlat_Cpu", [] { return std::make_unique<faiss::IndexBinaryFlat>(256); }});
+  types.push_back({"Mih_Cpu", [] { return std::make_unique<hm::MihIndex>(256); }});
+  // FAISS's exact-for-31 multi-index hash: 11 chunks of 23 bits, 2 flips.
+  types.push_back({"FaissMultiHash_Cpu", [] { return std::make_unique<faiss::IndexBinaryMultiHash>(256, 11, 23); },
+                   100000});
+  {
+    IndexType hnsw{"Hnsw_Cpu/M:32/ef:128", [] {
+                     auto index = std::make_unique<faiss::IndexBinaryHNSW>(256, 32);
+                     index->hnsw.efConstruction = 64;
+                     index->hnsw.efSearch = 128;
+                     return index;
+                   }};
+    hnsw.max_refs = 100000;
+    hnsw.knn_range = true;
+    types.push_back(hnsw);
+  }
+  {
+    IndexType ivf{"Ivf_Cpu/nlist:1024/nprobe:16", [] {
+                    auto index = std::make_unique<faiss::IndexBinaryIVF>(new faiss::IndexBinaryFlat(256), 256, 1024);
+                    index->own_fields = true;
+                    index->nprobe = 16;
+                    return index;
+                  }};
+    ivf.max_refs = 100000;
+    ivf.trains = true;
+    types.push_back(ivf);
+  }
   return types;
 }
 
@@ -97,23 +136,61 @@ faiss::IndexBinary& built_index(const IndexType& type, size_t nr) {
   if (key != want) {
     index.reset();
     index = type.make();
+    if (auto* multihash = dynamic_cast<faiss::IndexBinaryMultiHash*>(index.get())) multihash->nflip = 2;
+    if (type.trains) index->train(static_cast<idx_t>(nr), dataset(nr).refs.data());
     index->add(static_cast<idx_t>(nr), dataset(nr).refs.data());
+    // MIH builds its tables on the first search: keep that out of the timing.
+    if (auto* mih = dynamic_cast<hm::MihIndex*>(index.get())) mih->build_tables();
     key = want;
   }
   return *index;
 }
 
+/// Per query, the sorted labels within the radius: by range search, or for
+/// indexes without one by k-NN filtered by distance.
+std::vector<std::vector<idx_t>> range_labels(const faiss::IndexBinary& index, const IndexType& type,
+                                             const uint8_t* queries, size_t nq) {
+  std::vector<std::vector<idx_t>> out(nq);
+  if (type.knn_range) {
+    const idx_t k = std::min<idx_t>(kRangeK, index.ntotal);
+    std::vector<int32_t> distances(nq * k);
+    std::vector<idx_t> labels(nq * k);
+    index.search(static_cast<idx_t>(nq), queries, k, distances.data(), labels.data());
+    for (size_t q = 0; q < nq; ++q)
+      for (idx_t j = 0; j < k; ++j)
+        if (labels[q * k + j] >= 0 && distances[q * k + j] < kRadius) out[q].push_back(labels[q * k + j]);
+  } else {
+    faiss::RangeSearchResult result(static_cast<idx_t>(nq));
+    index.range_search(static_cast<idx_t>(nq), queries, kRadius, &result);
+    for (size_t q = 0; q < nq; ++q) out[q].assign(result.labels + result.lims[q], result.labels + result.lims[q + 1]);
+  }
+  for (auto& labels : out) std::sort(labels.begin(), labels.end());
+  return out;
+}
+
+/// Share of the brute-force answer that `found` holds.
+double recall(const std::vector<std::vector<idx_t>>& found, size_t nr, size_t nq) {
+  hm::HammingRangeResult exact;
+  hm::hamming_range_cpu(dataset(nr).queries.data(), nq, dataset(nr).refs.data(), nr, kRadius - 1, exact);
+  size_t want = exact.lims[nq], got = 0;
+  for (size_t q = 0; q < nq; ++q)
+    for (size_t j = exact.lims[q]; j < exact.lims[q + 1]; ++j)
+      got += std::binary_search(found[q].begin(), found[q].end(), exact.labels[j]);
+  return want ? static_cast<double>(got) / static_cast<double>(want) : 1.0;
+}
+
 void run_range(benchmark::State& state, const IndexType& type, size_t nr, size_t nq) {
   const faiss::IndexBinary& index = built_index(type, nr);
   const uint8_t* queries = dataset(nr).queries.data();
-  size_t hits = 0;
+  std::vector<std::vector<idx_t>> found;
   for (auto _ : state) {
-    faiss::RangeSearchResult result(static_cast<idx_t>(nq));
-    index.range_search(static_cast<idx_t>(nq), queries, kRadius, &result);
-    hits = result.lims[nq];
-    benchmark::DoNotOptimize(result.labels);
+    found = range_labels(index, type, queries, nq);
+    benchmark::DoNotOptimize(found.data());
   }
+  size_t hits = 0;
+  for (const auto& labels : found) hits += labels.size();
   state.counters["hits"] = static_cast<double>(hits);
+  state.counters["recall"] = recall(found, nr, nq);
   state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(nq * nr));
 }
 
@@ -137,6 +214,7 @@ void register_cases() {
   static const std::vector<IndexType> types = index_types();
   for (const IndexType& type : types) {
     for (size_t nr : kRefCounts) {
+      if (nr > type.max_refs) continue;
       for (size_t nq : kQueryCounts) {
         const std::string args = "/refs:" + std::to_string(nr) + "/queries:" + std::to_string(nq);
         benchmark::RegisterBenchmark(
