@@ -230,6 +230,8 @@ int run_hash_pipeline(const HashCommand& cmd, const MatchStage& match) {
       std::vector<MatchQuery> queries;
       queries.reserve(pending.size());
       for (const auto& r : pending) queries.push_back(query_of(r));
+      // OpenMP's thread count is per thread, and this runs on a pool worker.
+      omp_set_num_threads(cmd.threads);
       std::vector<MatchOutcome> outcomes = match.matcher->match(queries);
       for (size_t i = 0; i < pending.size(); ++i) {
         pending[i].has_matches = true;

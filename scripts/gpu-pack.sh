@@ -14,11 +14,11 @@ grep -qx '/.devrt/' .git/info/exclude 2>/dev/null || echo '/.devrt/' >> .git/inf
 
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DHM_CUDA=ON \
   -DCMAKE_CUDA_ARCHITECTURES=90 >/dev/null
-targets=(hashmatch hm_gpu_tests hm_bench_pdq_cuda hm_bench_hamming_cuda)
+targets=(hashmatch hm_gpu_tests hm_tests hm_bench_pdq_cuda hm_bench_hamming_cuda)
 ninja -C "$build" "${targets[@]}"
 
 rm -rf "$pack" && mkdir -p "$pack/bin"
-for exe in "$build/cli/hashmatch" "$build/tests/hm_gpu_tests" "$build/bench/hm_bench_pdq_cuda" \
+for exe in "$build/cli/hashmatch" "$build/tests/hm_gpu_tests" "$build/tests/hm_tests" "$build/bench/hm_bench_pdq_cuda" \
            "$build/bench/hm_bench_hamming_cuda"; do
   strip -o "$pack/bin/$(basename "$exe")" "$exe"
 done
