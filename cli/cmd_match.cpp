@@ -195,6 +195,7 @@ int run_match(const std::vector<std::string>& args) {
   FILE* out = file ? file.get() : stdout;
   std::vector<std::string> inputs = parsed.operands;
   if (inputs.empty()) inputs.push_back("-");
+  std::ios::sync_with_stdio(false);  // stdin is read line by line: no C stdio sync
 
   size_t lines = 0, unreadable = 0, matched = 0, dihedral_missing = 0;
   std::vector<InputLine> batch;

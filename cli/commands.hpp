@@ -17,5 +17,6 @@ int run_index(const std::vector<std::string>& args);
 int run_match(const std::vector<std::string>& args);
 int run_scan(const std::vector<std::string>& args);
 int run_info(const std::vector<std::string>& args);
+int run_merge(const std::vector<std::string>& args);
 
 }  // namespace hm::cli

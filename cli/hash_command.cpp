@@ -14,6 +14,9 @@
 #include "matcher.hpp"
 #include "ordered_pool.hpp"
 #include "preresize_sink.hpp"
+#include "progress.hpp"
+#include "scan_stats.hpp"
+#include "shard_run.hpp"
 
 namespace hm::cli {
 
@@ -22,7 +25,8 @@ const std::vector<OptionSpec> kHashOptions = {
     {"format", 0, true},       {"algo", 0, true},            {"dihedral", 0, false},
     {"threads", 0, true},      {"max-pixels", 0, true},      {"max-file-bytes", 0, true},
     {"16bit", 0, true},        {"quiet", 'q', false},        {"help", 'h', false},
-    {"backend", 0, true},
+    {"backend", 0, true},      {"shard", 0, true},
+    {"summary", 0, true},
 };
 
 const char kHashOptionsHelp[] = R"(  -r, --recursive        take the files under directories (sorted, depth first;
@@ -41,7 +45,17 @@ const char kHashOptionsHelp[] = R"(  -r, --recursive        take the files under
       --backend B        auto (default: cuda when built with it and a GPU is
                          present), cpu or cuda: where PDQ is hashed (the same
                          hashes either way) and exact PDQ lists are searched
-  -q, --quiet            no summary on standard error
+      --shard I/N        take only shard I of N (0 <= I < N): the files whose
+                         path hashes to I; needs -o FILE, and writes
+                         FILE.shard.json when the run completes. auto/N takes
+                         I from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX.
+                         Give every shard the same operands; join the reports
+                         with 'hashmatch merge' (docs/scale-out.md)
+      --summary FILE     also write the run's counts (files, ok, errors by kind,
+                         matched, bytes, seconds, rates) as one JSON object
+                         to FILE, replaced whole when the run ends
+  -q, --quiet            no progress line (shown only on a terminal) and no
+                         summary on standard error
   -h, --help             this help
 )";
 
@@ -134,6 +148,10 @@ bool apply_hash_option(const ParsedOption& opt, HashCommand& cmd) {
     } catch (const std::invalid_argument& e) {
       throw UsageError(e.what());
     }
+  } else if (n == "shard") cmd.shard = parse_shard_option(opt.value);
+  else if (n == "summary") {
+    if (opt.value.empty()) throw UsageError("--summary needs a file");
+    cmd.summary = opt.value;
   } else if (n == "quiet") cmd.quiet = true;
   else if (n == "help") cmd.help = true;
   else return false;
@@ -148,6 +166,10 @@ void finish_hash_command(HashCommand& cmd) {
   cmd.fields.sha1 = cmd.hash.sha1;
   cmd.fields.sha256 = cmd.hash.sha256;
   if (!cmd.help && cmd.operands.empty()) throw UsageError("no input paths (give PATH... or -)");
+  if (!cmd.help && cmd.shard.enabled() && cmd.output.empty())
+    throw UsageError("--shard needs -o FILE (the manifest FILE.shard.json goes next to it)");
+  if (cmd.shard.enabled() && cmd.format == ReportFormat::Text)
+    throw UsageError("--shard needs --format jsonl or csv (merge counts their records)");
   if (cmd.threads == 0) cmd.threads = (int)std::max(1u, std::thread::hardware_concurrency());
 }
 
@@ -210,6 +232,8 @@ int run_hash_pipeline(const HashCommand& cmd, const MatchStage& match) {
     deferred = std::make_unique<DeferredPdq>(GpuPdqHasher::create(), cmd.hash.dihedral);
     hash_options.defer_pdq = true;
   }
+  ShardRun shard(cmd, match.matcher != nullptr);
+  if (!cmd.summary.empty()) check_can_create(cmd.summary);  // fail now, not after the run
   ReportOutput output(cmd.output);
   const auto start = std::chrono::steady_clock::now();
   omp_set_num_threads(cmd.threads);  // the indexes search with OpenMP
@@ -219,7 +243,17 @@ int run_hash_pipeline(const HashCommand& cmd, const MatchStage& match) {
   ReportFields fields = cmd.fields;
   fields.matches = match.matcher != nullptr;
   ReportWriter writer(output.get(), cmd.format, fields);
-  size_t files = 0, failed = 0, matched = 0;
+  ScanStats stats;
+  stats.command = match.matcher ? "scan" : "hash";
+  stats.backend = backend_name(backend);
+  stats.matching = match.matcher != nullptr;
+  size_t columns = 0;
+  const bool show_progress = stderr_is_terminal(&columns) && !cmd.quiet;
+  // Percent and ETA only when the count is known without a walk; a shard
+  // takes an unknown part of the inputs.
+  std::optional<uint64_t> total;
+  if (show_progress && !cmd.shard.enabled()) total = known_input_count(cmd.operands, cmd.source.recursive);
+  ProgressLine progress(stderr, show_progress, total, columns);
 
   // Records wait here in order until a batch is hashed (GPU) and matched,
   // then are written.
@@ -237,16 +271,19 @@ int run_hash_pipeline(const HashCommand& cmd, const MatchStage& match) {
         pending[i].has_matches = true;
         pending[i].low_quality = outcomes[i].low_quality;
         pending[i].matches = std::move(outcomes[i].matches);
-        if (!pending[i].matches.empty()) ++matched;
       }
     }
-    for (const auto& r : pending) writer.write(r);
+    for (const auto& r : pending) {
+      writer.write(r);
+      stats.add(r);
+    }
     pending.clear();
+    progress.update(stats);
   };
   const size_t batch = match.matcher || deferred ? std::max<size_t>(1, match.batch) : 1;
 
   run_ordered<SourceItem, HashRecord>(
-      cmd.threads, (size_t)cmd.threads * 8, [&](SourceItem& item) { return source.next(item); },
+      cmd.threads, (size_t)cmd.threads * 8, [&](SourceItem& item) { return shard.next(source, item); },
       [&](int thread, SourceItem& item) {
         if (!item.error.empty()) {
           HashRecord record;
@@ -257,27 +294,24 @@ int run_hash_pipeline(const HashCommand& cmd, const MatchStage& match) {
         return hashers[thread]->hash_file(item.path);
       },
       [&](HashRecord& record) {
-        ++files;
-        if (!record.ok()) ++failed;
         pending.push_back(std::move(record));
         if (pending.size() >= batch) write_pending();
       });
   write_pending();
+  progress.finish();
   writer.flush();
   output.close();
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  shard.finish();  // only now is the shard's report complete
+  stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (!cmd.summary.empty()) write_file_atomically(cmd.summary, stats.to_json());
   if (!cmd.quiet) {
-    fprintf(stderr, "hashmatch: %zu files, %zu ok, %zu errors", files, files - failed, failed);
-    if (match.matcher) fprintf(stderr, ", %zu matched", matched);
-    fprintf(stderr, " in %.2f s (%.1f files/s), backend %s", seconds, seconds > 0 ? files / seconds : 0.0,
-            backend_name(backend));
+    fprintf(stderr, "hashmatch: %s, backend %s", stats.summary_line().c_str(), backend_name(backend));
     if (deferred && deferred->on_gpu()) fprintf(stderr, " (%s)", deferred->device_name().c_str());
     if (deferred && !deferred->on_gpu()) fputs(" (PDQ fell back to the CPU)", stderr);
     fputc('\n', stderr);
   }
-  if (match.fail_on_match && matched) return kExitMatches;
-  return failed ? kExitSomeFailed : kExitOk;
+  if (match.fail_on_match && stats.matched) return kExitMatches;
+  return stats.errors ? kExitSomeFailed : kExitOk;
 }
 
 }  // namespace hm::cli

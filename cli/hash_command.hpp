@@ -9,6 +9,7 @@
 #include "file_hasher.hpp"
 #include "path_source.hpp"
 #include "report_writer.hpp"
+#include "shard.hpp"
 
 namespace hm {
 class Matcher;
@@ -22,8 +23,10 @@ struct HashCommand {
   ReportFormat format = ReportFormat::Jsonl;
   SourceOptions source;
   std::string output;
+  std::string summary;  ///< --summary FILE: the run's counts as JSON; "" for none
   int threads = 0;
   BackendChoice backend = BackendChoice::Auto;  ///< PDQ hashing and index search
+  ShardSpec shard;  ///< --shard: this run's share of the inputs (needs -o)
   bool quiet = false;
   bool help = false;
   std::vector<std::string> operands;

@@ -19,6 +19,7 @@ Commands:
   match    match hashes (hash/scan reports, hex lines) against reference lists
   index    build an index file from a reference list (index build), describe one (index info)
   info     the build, CPU features and CUDA devices
+  merge    join the reports of hash/scan --shard runs, checking every shard is there
 
 Run 'hashmatch COMMAND --help' for a command's options.
   -h, --help     this help
@@ -42,6 +43,7 @@ int main(int argc, char** argv) {
     if (command == "match") return run_match(args);
     if (command == "index") return run_index(args);
     if (command == "info") return run_info(args);
+    if (command == "merge") return run_merge(args);
     if (command == "-h" || command == "--help" || command == "help") {
       fputs(kHelp, stdout);
       return kExitOk;

@@ -57,38 +57,14 @@ size_t find_separator(std::string_view s) {
   return std::string_view::npos;
 }
 
-bool is_hex_digit(char c) {
-  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
-bool all_hex(std::string_view s) {
-  for (char c : s) {
-    if (!is_hex_digit(c)) return false;
-  }
-  return true;
-}
-
 /// A word that could be a signal type name: letters, digits and '_' with at
 /// least one letter past 'f' (otherwise it could be a mangled hash).
 bool looks_like_name(std::string_view s) {
-  bool non_hex = false;
   for (char c : s) {
     const bool word = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
     if (!word) return false;
-    non_hex |= !is_hex_digit(c);
   }
-  return non_hex;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
+  return !is_hex_text(s);
 }
 
 /// A field as shown in a message: quoted, cut to kMaxShownChars.
@@ -99,8 +75,8 @@ std::string shown(std::string_view field) {
 
 /// Column names taken as the hash column when no hash_column is given.
 bool is_hash_column_name(std::string_view name) {
-  return iequals(name, "hash") || iequals(name, "signal") || iequals(name, "signal_str") ||
-         parse_signal_name(name).has_value();
+  return equals_ignore_case(name, "hash") || equals_ignore_case(name, "signal") ||
+         equals_ignore_case(name, "signal_str") || parse_signal_name(name).has_value();
 }
 
 /// Splits one CSV/TSV line into fields (RFC 4180 quoting, no line breaks in
@@ -260,7 +236,8 @@ void Parser::first_line(std::string_view line, std::string_view trimmed, size_t 
   bool is_header = false;
   if (split_error.empty()) {
     for (const std::string& field : fields_) {
-      is_header |= options_.hash_column.empty() ? is_hash_column_name(field) : iequals(field, options_.hash_column);
+      is_header |= options_.hash_column.empty() ? is_hash_column_name(field)
+                                                : equals_ignore_case(field, options_.hash_column);
     }
   }
   if (is_header) {
@@ -285,7 +262,7 @@ void Parser::read_header(size_t number) {
   std::optional<size_t> hash;
   for (size_t i = 0; i < columns_ && !hash; ++i) {
     if (!options_.hash_column.empty()) {
-      if (iequals(fields_[i], options_.hash_column)) hash = i;
+      if (equals_ignore_case(fields_[i], options_.hash_column)) hash = i;
     } else if (options_.signal && parse_signal_name(fields_[i]) == options_.signal) {
       hash = i;  // e.g. an md5,sha1,sha256 table read as a sha1 list
     }
@@ -309,8 +286,8 @@ void Parser::read_header(size_t number) {
   const std::string_view id_name = options_.id_column.empty() ? std::string_view("id") : options_.id_column;
   for (size_t i = 0; i < columns_; ++i) {
     if (i == hash_index_) continue;
-    if (!id_index_ && iequals(fields_[i], id_name)) id_index_ = i;
-    if (!type_index_ && iequals(fields_[i], "signal_type")) type_index_ = i;
+    if (!id_index_ && equals_ignore_case(fields_[i], id_name)) id_index_ = i;
+    if (!type_index_ && equals_ignore_case(fields_[i], "signal_type")) type_index_ = i;
   }
   if (!options_.id_column.empty() && !id_index_) {
     fail(number, "the header has no id column " + shown(options_.id_column));
@@ -330,7 +307,7 @@ std::string Parser::split_plain(std::string_view trimmed, Candidate& candidate) 
       end == std::string_view::npos ? std::string_view() : trim_separators(trimmed.substr(end));
   candidate = Candidate{};
   if (first.empty()) return "missing hash before " + shown(rest);
-  if (!all_hex(first)) {
+  if (!is_hex_text(first)) {
     const size_t hash_end = find_separator(rest);
     const std::string_view second = rest.substr(0, hash_end);
     if (const std::optional<SignalType> named = parse_signal_name(first)) {
@@ -342,7 +319,7 @@ std::string Parser::split_plain(std::string_view trimmed, Candidate& candidate) 
     }
     // "url_md5 <hash>": a type we don't match, not a broken hash; a short hex
     // word after it ("not a hash") does not count.
-    if (looks_like_name(first) && second.size() >= kMinHashDigits && all_hex(second)) {
+    if (looks_like_name(first) && second.size() >= kMinHashDigits && is_hex_text(second)) {
       return "unsupported signal type " + shown(first);
     }
   }
@@ -360,7 +337,7 @@ std::string Parser::check_hash(std::string_view hex, std::optional<SignalType> n
     const bool compatible = !signal_ || *signal_ == *named ||
                             (!signal_named_ && signal_code_bytes(*signal_) == signal_code_bytes(*named));
     if (!compatible) {
-      if (!all_hex(hex)) return not_hex();
+      if (!is_hex_text(hex)) return not_hex();
       return std::string("signal type ") + signal_name(*named) + " does not match the list's signal type " +
              signal_name(*signal_);
     }
@@ -373,14 +350,14 @@ std::string Parser::check_hash(std::string_view hex, std::optional<SignalType> n
       case 32: type = SignalType::Md5; break;
       case 40: type = SignalType::Sha1; break;
       default:
-        if (!all_hex(hex)) return not_hex();
+        if (!is_hex_text(hex)) return not_hex();
         return "bad hash " + shown(hex) + ": " + std::to_string(hex.size()) +
                " hex digits match no signal type (64 pdq, 32 md5, 40 sha1)";
     }
   }
   const int nbytes = signal_code_bytes(type);
   if (parse_hex_code(hex, nbytes, code_)) return {};
-  if (!all_hex(hex)) return not_hex();
+  if (!is_hex_text(hex)) return not_hex();
   return "bad hash " + shown(hex) + ": " + std::to_string(hex.size()) + " hex digits, expected " +
          std::to_string(2 * nbytes) + " for " + signal_name(type);
 }

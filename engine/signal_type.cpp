@@ -22,17 +22,6 @@ constexpr std::array<int8_t, 256> make_hex_table() {
 
 constexpr std::array<int8_t, 256> kHexValue = make_hex_table();
 
-bool equals_ignore_case(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
-
 struct NamedSignal {
   const char* name;
   SignalType type;
@@ -89,6 +78,24 @@ bool parse_hex_code(std::string_view hex, int nbytes, uint8_t* out) {
     const int lo = kHexValue[static_cast<uint8_t>(hex[2 * i + 1])];
     if ((hi | lo) < 0) return false;
     out[i] = static_cast<uint8_t>((hi << 4) | lo);
+  }
+  return true;
+}
+
+bool is_hex_text(std::string_view s) {
+  for (char c : s) {
+    if (kHexValue[static_cast<uint8_t>(c)] < 0) return false;
+  }
+  return true;
+}
+
+bool equals_ignore_case(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+    if (x != y) return false;
   }
   return true;
 }

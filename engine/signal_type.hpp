@@ -38,6 +38,13 @@ bool signal_is_perceptual(SignalType type);
 /// or a non-hex character.
 bool parse_hex_code(std::string_view hex, int nbytes, uint8_t* out);
 
+/// True when every character of s is a hex digit (either case); true for an
+/// empty s.
+bool is_hex_text(std::string_view s);
+
+/// ASCII case-insensitive equality (names and column headers).
+bool equals_ignore_case(std::string_view a, std::string_view b);
+
 /// Lower-case hex of code[0, nbytes), 2*nbytes characters.
 std::string hex_of_code(const uint8_t* code, int nbytes);
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "cuda_check.cuh"
+#include "cuda_resources.cuh"
 #include "hamming.hpp"
 #include "hamming_cuda.cuh"
 
@@ -20,88 +21,10 @@ namespace {
 
 using hamming::kKeyQueryShift;
 
-/// cudaMalloc'd array of T; freed without throwing.
-template <typename T>
-class DeviceBuffer {
- public:
-  DeviceBuffer() = default;
-  ~DeviceBuffer() { reset(); }
-  DeviceBuffer(const DeviceBuffer&) = delete;
-  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
-
-  /// Makes room for n elements; the contents are lost when it grows.
-  void reserve(size_t n) {
-    if (n <= size_) return;
-    reset();
-    HM_CUDA_CHECK(cudaMalloc(reinterpret_cast<void**>(&data_), sizeof(T) * n));
-    size_ = n;
-  }
-
-  /// Makes room for n elements keeping the first `used`, copied on `stream`
-  /// (which the caller synchronises before the old block would be reused).
-  void reserve_keep(size_t n, size_t used, cudaStream_t stream) {
-    if (n <= size_) return;
-    T* grown = nullptr;
-    HM_CUDA_CHECK(cudaMalloc(reinterpret_cast<void**>(&grown), sizeof(T) * n));
-    if (used > 0) {
-      const cudaError_t copied =
-          cudaMemcpyAsync(grown, data_, sizeof(T) * used, cudaMemcpyDeviceToDevice, stream);
-      const cudaError_t synced = copied == cudaSuccess ? cudaStreamSynchronize(stream) : copied;
-      if (synced != cudaSuccess) {
-        HM_CUDA_CHECK_NO_THROW(cudaFree(grown));
-        HM_CUDA_CHECK(synced);
-      }
-    }
-    reset();
-    data_ = grown;
-    size_ = n;
-  }
-
-  void reset() {
-    if (data_) HM_CUDA_CHECK_NO_THROW(cudaFree(data_));
-    data_ = nullptr;
-    size_ = 0;
-  }
-
-  T* get() const { return data_; }
-  size_t size() const { return size_; }
-  size_t bytes() const { return sizeof(T) * size_; }
-
- private:
-  T* data_ = nullptr;
-  size_t size_ = 0;
-};
-
-class Stream {
- public:
-  Stream() { HM_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking)); }
-  ~Stream() { HM_CUDA_CHECK_NO_THROW(cudaStreamDestroy(stream_)); }
-  Stream(const Stream&) = delete;
-  Stream& operator=(const Stream&) = delete;
-  cudaStream_t get() const { return stream_; }
-
- private:
-  cudaStream_t stream_ = nullptr;
-};
-
-class Event {
- public:
-  Event() { HM_CUDA_CHECK(cudaEventCreate(&event_)); }
-  ~Event() { HM_CUDA_CHECK_NO_THROW(cudaEventDestroy(event_)); }
-  Event(const Event&) = delete;
-  Event& operator=(const Event&) = delete;
-  cudaEvent_t get() const { return event_; }
-
- private:
-  cudaEvent_t event_ = nullptr;
-};
-
-/// Milliseconds between two recorded events (both must have completed).
-double elapsed_ms(const Event& start, const Event& stop) {
-  float ms = 0.0f;
-  HM_CUDA_CHECK(cudaEventElapsedTime(&ms, start.get(), stop.get()));
-  return ms;
-}
+using cuda::DeviceBuffer;
+using cuda::elapsed_ms;
+using cuda::Event;
+using cuda::Stream;
 
 /// Range hits a batch starts with room for (8 MiB per buffer).
 constexpr size_t kInitialHitCapacity = size_t(1) << 20;
@@ -120,14 +43,7 @@ CudaDeviceInfo device_info(int device) {
   }
   cudaDeviceProp p{};
   HM_CUDA_CHECK(cudaGetDeviceProperties(&p, device));
-  CudaDeviceInfo info;
-  info.index = device;
-  info.name = p.name;
-  info.compute_major = p.major;
-  info.compute_minor = p.minor;
-  info.multiprocessors = p.multiProcessorCount;
-  info.memory_bytes = p.totalGlobalMem;
-  return info;
+  return cuda::device_info_of(device, p);
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "cuda_check.cuh"
+#include "cuda_resources.cuh"
 #include "pdq_cuda.cuh"
 
 namespace hm {
@@ -18,66 +19,16 @@ namespace {
 using pdq::PdqBatchArgs;
 using pdq::PdqDeviceResult;
 using pdq::PdqImageDesc;
+using cuda::DeviceBuffer;
+using cuda::elapsed_ms;
+using cuda::Event;
+using cuda::PinnedBuffer;
+using cuda::Stream;
 
 /// Device offsets are aligned so every image starts on a fresh cache line.
 constexpr size_t kAlign = 256;
 
 size_t align_up(size_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
-
-/// cudaMalloc'd array of T; freed without throwing.
-template <typename T>
-class DeviceArray {
- public:
-  DeviceArray() = default;
-  ~DeviceArray() { reset(); }
-  DeviceArray(const DeviceArray&) = delete;
-  DeviceArray& operator=(const DeviceArray&) = delete;
-  /// Makes room for n elements (contents are lost when it grows).
-  void reserve(size_t n) {
-    if (n <= size_) return;
-    reset();
-    HM_CUDA_CHECK(cudaMalloc(reinterpret_cast<void**>(&data_), sizeof(T) * n));
-    size_ = n;
-  }
-  void reset() {
-    if (data_) HM_CUDA_CHECK_NO_THROW(cudaFree(data_));
-    data_ = nullptr;
-    size_ = 0;
-  }
-  T* get() const { return data_; }
-  size_t size() const { return size_; }
-
- private:
-  T* data_ = nullptr;
-  size_t size_ = 0;
-};
-
-/// Page-locked host array of T (so copies are DMA, and asynchronous).
-template <typename T>
-class PinnedArray {
- public:
-  PinnedArray() = default;
-  ~PinnedArray() { reset(); }
-  PinnedArray(const PinnedArray&) = delete;
-  PinnedArray& operator=(const PinnedArray&) = delete;
-  void reserve(size_t n) {
-    if (n <= size_) return;
-    reset();
-    HM_CUDA_CHECK(cudaHostAlloc(reinterpret_cast<void**>(&data_), sizeof(T) * n, cudaHostAllocDefault));
-    size_ = n;
-  }
-  void reset() {
-    if (data_) HM_CUDA_CHECK_NO_THROW(cudaFreeHost(data_));
-    data_ = nullptr;
-    size_ = 0;
-  }
-  T* get() const { return data_; }
-  size_t size() const { return size_; }
-
- private:
-  T* data_ = nullptr;
-  size_t size_ = 0;
-};
 
 /// Bytes per pixel of the layouts the GPU reads.
 int32_t gpu_layout(pdq::PixelLayout layout) {
@@ -124,37 +75,6 @@ void to_result(const PdqDeviceResult& r, bool dihedral, pdq::PdqResult& out) {
       memcpy(out.dihedral[t].data(), r.dihedral[t], pdq::kHashBytes);
 }
 
-/// Owns a stream or event handle.
-class Stream {
- public:
-  Stream() { HM_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking)); }
-  ~Stream() { HM_CUDA_CHECK_NO_THROW(cudaStreamDestroy(stream_)); }
-  Stream(const Stream&) = delete;
-  Stream& operator=(const Stream&) = delete;
-  cudaStream_t get() const { return stream_; }
-
- private:
-  cudaStream_t stream_ = nullptr;
-};
-
-class Event {
- public:
-  Event() { HM_CUDA_CHECK(cudaEventCreate(&event_)); }
-  ~Event() { HM_CUDA_CHECK_NO_THROW(cudaEventDestroy(event_)); }
-  Event(const Event&) = delete;
-  Event& operator=(const Event&) = delete;
-  cudaEvent_t get() const { return event_; }
-
- private:
-  cudaEvent_t event_ = nullptr;
-};
-
-double elapsed_ms(const Event& start, const Event& stop) {
-  float ms = 0.0f;
-  HM_CUDA_CHECK(cudaEventElapsedTime(&ms, start.get(), stop.get()));
-  return ms;
-}
-
 }  // namespace
 
 bool cuda_device_available() {
@@ -178,14 +98,7 @@ std::vector<CudaDeviceInfo> cuda_devices() {
       (void)cudaGetLastError();
       continue;
     }
-    CudaDeviceInfo info;
-    info.index = i;
-    info.name = p.name;
-    info.compute_major = p.major;
-    info.compute_minor = p.minor;
-    info.multiprocessors = p.multiProcessorCount;
-    info.memory_bytes = p.totalGlobalMem;
-    devices.push_back(std::move(info));
+    devices.push_back(cuda::device_info_of(i, p));
   }
   return devices;
 }
@@ -195,14 +108,14 @@ std::vector<CudaDeviceInfo> cuda_devices() {
 struct Slot {
   Stream stream;
   Event done;  ///< recorded after the chunk's results reach the host
-  PinnedArray<uint8_t> staging;
-  DeviceArray<uint8_t> pixels;
-  PinnedArray<PdqImageDesc> desc_host;
-  DeviceArray<PdqImageDesc> desc;
-  DeviceArray<uint32_t> colour;
-  DeviceArray<PdqDeviceResult> results;
-  PinnedArray<PdqDeviceResult> results_host;
-  DeviceArray<float> scratch;
+  PinnedBuffer<uint8_t> staging;
+  DeviceBuffer<uint8_t> pixels;
+  PinnedBuffer<PdqImageDesc> desc_host;
+  DeviceBuffer<PdqImageDesc> desc;
+  DeviceBuffer<uint32_t> colour;
+  DeviceBuffer<PdqDeviceResult> results;
+  PinnedBuffer<PdqDeviceResult> results_host;
+  DeviceBuffer<float> scratch;
   // The chunk in flight, if any.
   bool busy = false;
   size_t first = 0;  ///< its first input
@@ -417,18 +330,18 @@ class PdqGpuBatcher::Impl {
   PdqGpuOptions options_;
   CudaDeviceInfo info_;
   int blocks_ = 0;
-  DeviceArray<float> dct_;
-  DeviceArray<uint8_t> cmyk_;
+  DeviceBuffer<float> dct_;
+  DeviceBuffer<uint8_t> cmyk_;
   Slot slots_[2];
   Event start_;
   Event stop_;
   PdqGpuTiming timing_;
   // The resident batch.
-  DeviceArray<uint8_t> resident_pixels_;
-  DeviceArray<PdqImageDesc> resident_desc_;
-  DeviceArray<uint32_t> resident_colour_;
-  DeviceArray<PdqDeviceResult> resident_results_;
-  PinnedArray<PdqDeviceResult> resident_results_host_;
+  DeviceBuffer<uint8_t> resident_pixels_;
+  DeviceBuffer<PdqImageDesc> resident_desc_;
+  DeviceBuffer<uint32_t> resident_colour_;
+  DeviceBuffer<PdqDeviceResult> resident_results_;
+  PinnedBuffer<PdqDeviceResult> resident_results_host_;
   int resident_count_ = 0;
   int64_t resident_max_pixels_ = 0;
   bool resident_scan_ = false;
