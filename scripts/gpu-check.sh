@@ -38,7 +38,7 @@ if [ -x "$cpu_tests" ]; then
   echo "== CPU search kernels on this CPU"
   timeout 120 "$cpu_tests" --gtest_filter='HammingCpu*:FlatIndex*:MihIndex*:*ExactIndexTypes*:Matcher*' \
     > "$out/cpu_search_tests.log" 2>&1
-  echo "cpu search tests: exit $?, $(grep -c '^\[       OK \]' "$out/cpu_search_tests.log") passed, $(grep -c '^\[  SKIPPED \]' "$out/cpu_search_tests.log") skipped"
+  echo "cpu search tests: exit $?, $(grep -c '^\[       OK \]' "$out/cpu_search_tests.log") passed, $(grep -cE '^\[  SKIPPED \] .*\([0-9]+ ms\)' "$out/cpu_search_tests.log") skipped"
   grep -E '^\[  (FAILED|SKIPPED) ' "$out/cpu_search_tests.log" | head -20
 fi
 
