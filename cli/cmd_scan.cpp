@@ -47,7 +47,7 @@ int run_scan(const std::vector<std::string>& args) {
   finish_hash_command(cmd);
   lists.match.dihedral = cmd.hash.dihedral;
   const Matcher matcher(load_lists(lists, resolve_backend(cmd.backend), cmd.quiet), lists.match);
-  return run_hash_pipeline(cmd, MatchStage{&matcher, lists.batch, lists.fail_on_match});
+  return run_hash_pipeline(cmd, MatchStage{&matcher, lists.batch, lists.fail_on_match, describe_lists(lists)});
 }
 
 }  // namespace hm::cli

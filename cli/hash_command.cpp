@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <thread>
 
 #include "commands.hpp"
@@ -15,6 +16,7 @@
 #include "ordered_pool.hpp"
 #include "preresize_sink.hpp"
 #include "progress.hpp"
+#include "resume_run.hpp"
 #include "scan_stats.hpp"
 #include "shard_run.hpp"
 
@@ -26,7 +28,7 @@ const std::vector<OptionSpec> kHashOptions = {
     {"threads", 0, true},      {"max-pixels", 0, true},      {"max-file-bytes", 0, true},
     {"16bit", 0, true},        {"quiet", 'q', false},        {"help", 'h', false},
     {"backend", 0, true},      {"shard", 0, true},
-    {"summary", 0, true},
+    {"summary", 0, true},      {"resume", 0, false},
 };
 
 const char kHashOptionsHelp[] = R"(  -r, --recursive        take the files under directories (sorted, depth first;
@@ -51,6 +53,10 @@ const char kHashOptionsHelp[] = R"(  -r, --recursive        take the files under
                          I from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX.
                          Give every shard the same operands; join the reports
                          with 'hashmatch merge' (docs/scale-out.md)
+      --resume           continue a run that was cut short: keep the records
+                         -o FILE already holds, hash only the inputs it lacks
+                         and append them (jsonl only; FILE.journal checks that
+                         the operands and options are the same)
       --summary FILE     also write the run's counts (files, ok, errors by kind,
                          matched, bytes, seconds, rates) as one JSON object
                          to FILE, replaced whole when the run ends
@@ -149,6 +155,7 @@ bool apply_hash_option(const ParsedOption& opt, HashCommand& cmd) {
       throw UsageError(e.what());
     }
   } else if (n == "shard") cmd.shard = parse_shard_option(opt.value);
+  else if (n == "resume") cmd.resume = true;
   else if (n == "summary") {
     if (opt.value.empty()) throw UsageError("--summary needs a file");
     cmd.summary = opt.value;
@@ -170,6 +177,10 @@ void finish_hash_command(HashCommand& cmd) {
     throw UsageError("--shard needs -o FILE (the manifest FILE.shard.json goes next to it)");
   if (cmd.shard.enabled() && cmd.format == ReportFormat::Text)
     throw UsageError("--shard needs --format jsonl or csv (merge counts their records)");
+  if (!cmd.help && cmd.resume && cmd.output.empty())
+    throw UsageError("--resume needs -o FILE (the report to continue)");
+  if (cmd.resume && cmd.format != ReportFormat::Jsonl)
+    throw UsageError("--resume needs --format jsonl (its records name their paths unambiguously)");
   if (cmd.threads == 0) cmd.threads = (int)std::max(1u, std::thread::hardware_concurrency());
 }
 
@@ -234,7 +245,10 @@ int run_hash_pipeline(const HashCommand& cmd, const MatchStage& match) {
   }
   ShardRun shard(cmd, match.matcher != nullptr);
   if (!cmd.summary.empty()) check_can_create(cmd.summary);  // fail now, not after the run
-  ReportOutput output(cmd.output);
+  // Before the report is opened: --resume reads what it holds.
+  ResumeRun resume(cmd, match.matcher ? match.settings : std::string());
+  std::optional<ReportOutput> output;
+  if (!resume.active()) output.emplace(cmd.output);
   const auto start = std::chrono::steady_clock::now();
   omp_set_num_threads(cmd.threads);  // the indexes search with OpenMP
   PathSource source(cmd.operands, cmd.source);
@@ -242,7 +256,8 @@ int run_hash_pipeline(const HashCommand& cmd, const MatchStage& match) {
   for (int i = 0; i < cmd.threads; ++i) hashers.push_back(std::make_unique<FileHasher>(hash_options));
   ReportFields fields = cmd.fields;
   fields.matches = match.matcher != nullptr;
-  ReportWriter writer(output.get(), cmd.format, fields);
+  std::optional<ReportWriter> writer;
+  if (output) writer.emplace(output->get(), cmd.format, fields);
   ScanStats stats;
   stats.command = match.matcher ? "scan" : "hash";
   stats.backend = backend_name(backend);
@@ -252,7 +267,7 @@ int run_hash_pipeline(const HashCommand& cmd, const MatchStage& match) {
   // Percent and ETA only when the count is known without a walk; a shard
   // takes an unknown part of the inputs.
   std::optional<uint64_t> total;
-  if (show_progress && !cmd.shard.enabled()) total = known_input_count(cmd.operands, cmd.source.recursive);
+  if (show_progress && !cmd.shard.enabled() && !resume.already_done()) total = known_input_count(cmd.operands, cmd.source.recursive);
   ProgressLine progress(stderr, show_progress, total, columns);
 
   // Records wait here in order until a batch is hashed (GPU) and matched,
@@ -273,8 +288,9 @@ int run_hash_pipeline(const HashCommand& cmd, const MatchStage& match) {
         pending[i].matches = std::move(outcomes[i].matches);
       }
     }
+    if (resume.active()) resume.append(pending, fields);
     for (const auto& r : pending) {
-      writer.write(r);
+      if (writer) writer->write(r);
       stats.add(r);
     }
     pending.clear();
@@ -283,7 +299,12 @@ int run_hash_pipeline(const HashCommand& cmd, const MatchStage& match) {
   const size_t batch = match.matcher || deferred ? std::max<size_t>(1, match.batch) : 1;
 
   run_ordered<SourceItem, HashRecord>(
-      cmd.threads, (size_t)cmd.threads * 8, [&](SourceItem& item) { return shard.next(source, item); },
+      cmd.threads, (size_t)cmd.threads * 8, 
+      [&](SourceItem& item) {
+        while (shard.next(source, item))
+          if (!resume.done(item.path)) return true;  // one record per file across runs
+        return false;
+      },
       [&](int thread, SourceItem& item) {
         if (!item.error.empty()) {
           HashRecord record;
@@ -299,13 +320,17 @@ int run_hash_pipeline(const HashCommand& cmd, const MatchStage& match) {
       });
   write_pending();
   progress.finish();
-  writer.flush();
-  output.close();
+  if (writer) writer->flush();
+  if (output) output->close();
+  resume.finish();
   shard.finish();  // only now is the shard's report complete
   stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (!cmd.summary.empty()) write_file_atomically(cmd.summary, stats.to_json());
   if (!cmd.quiet) {
     fprintf(stderr, "hashmatch: %s, backend %s", stats.summary_line().c_str(), backend_name(backend));
+    if (resume.already_done())
+      fprintf(stderr, "; resumed: %llu files were already in the report",
+              (unsigned long long)resume.already_done());
     if (deferred && deferred->on_gpu()) fprintf(stderr, " (%s)", deferred->device_name().c_str());
     if (deferred && !deferred->on_gpu()) fputs(" (PDQ fell back to the CPU)", stderr);
     fputc('\n', stderr);

@@ -27,6 +27,7 @@ struct HashCommand {
   int threads = 0;
   BackendChoice backend = BackendChoice::Auto;  ///< PDQ hashing and index search
   ShardSpec shard;  ///< --shard: this run's share of the inputs (needs -o)
+  bool resume = false;  ///< --resume: append what -o FILE (jsonl) lacks
   bool quiet = false;
   bool help = false;
   std::vector<std::string> operands;
@@ -47,6 +48,7 @@ struct MatchStage {
   const Matcher* matcher = nullptr;
   size_t batch = 256;          ///< records matched together
   bool fail_on_match = false;  ///< exit kExitMatches when anything matched
+  std::string settings;        ///< the lists and match options, for --resume's fingerprint
 };
 
 /// Hashes every input in order, matches when `match.matcher` is set, writes

@@ -113,6 +113,21 @@ bool apply_list_option(const ParsedOption& opt, ListOptions& lists) {
   return true;
 }
 
+std::string describe_lists(const ListOptions& lists) {
+  std::string s = "lists=";
+  for (const ListSource& l : lists.sources)
+    s += (l.is_index ? "index:" : "refs:") + l.name + "=" + l.path + ";";
+  const RefListOptions& r = lists.reflist;
+  s += " signal=" + std::string(r.signal ? signal_name(*r.signal) : "auto");
+  s += " hash-column=" + r.hash_column + " id-column=" + r.id_column;
+  s += std::string(" skip-bad-lines=") + (r.skip_bad_lines ? "1" : "0");
+  s += " type=" + lists.type;
+  s += " threshold=" + (lists.match.threshold ? std::to_string(*lists.match.threshold) : std::string("default"));
+  s += " top-k=" + std::to_string(lists.match.top_k);
+  s += " min-quality=" + std::to_string(lists.match.min_quality);
+  return s;
+}
+
 std::vector<NamedIndex> load_lists(const ListOptions& lists, Backend backend, bool quiet) {
   if (lists.sources.empty()) throw UsageError("no reference lists (give --refs FILE or --index FILE)");
   std::set<std::string> names;

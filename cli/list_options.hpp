@@ -31,6 +31,10 @@ extern const char kListOptionsHelp[];
 
 /// Applies one option of kListOptions; false when `opt` is not one of them.
 bool apply_list_option(const ParsedOption& opt, ListOptions& lists);
+/// The lists and every option that changes what matches, as one line (for
+/// --resume's fingerprint: resuming with other lists is refused).
+std::string describe_lists(const ListOptions& lists);
+
 /// Loads every list (reading --refs files and building their indexes in
 /// memory) for searching on `backend`, reporting each on stderr unless
 /// quiet. Throws on unreadable lists.
