@@ -28,7 +28,7 @@ const std::vector<OptionSpec> kHashOptions = {
     {"threads", 0, true},      {"max-pixels", 0, true},      {"max-file-bytes", 0, true},
     {"16bit", 0, true},        {"quiet", 'q', false},        {"help", 'h', false},
     {"backend", 0, true},      {"shard", 0, true},
-    {"summary", 0, true},      {"resume", 0, false},
+    {"summary", 0, true},      {"resume", 0, false},         {"decode", 0, true},
 };
 
 const char kHashOptionsHelp[] = R"(  -r, --recursive        take the files under directories (sorted, depth first;
@@ -44,6 +44,10 @@ const char kHashOptionsHelp[] = R"(  -r, --recursive        take the files under
       --max-file-bytes N refuse files above N bytes (default 2147483648)
       --16bit MODE       16-bit samples: scale (default, round(v/257)) or
                          low-byte (v mod 256, as the reference tool does)
+      --decode MODE      exact (default: the reference's pixels) or fast: JPEGs
+                         decoded luma only and scaled down in the DCT domain
+                         to no less than PDQ's 512 working size; faster, and
+                         the hashes drift a few bits (README)
       --backend B        auto (default: cuda when built with it and a GPU is
                          present), cpu or cuda: where PDQ is hashed (the same
                          hashes either way) and exact PDQ lists are searched
@@ -148,6 +152,10 @@ bool apply_hash_option(const ParsedOption& opt, HashCommand& cmd) {
     if (opt.value == "scale") cmd.hash.decode.sample16 = Sample16::Scale;
     else if (opt.value == "low-byte") cmd.hash.decode.sample16 = Sample16::LowByte;
     else throw UsageError("unknown --16bit '" + opt.value + "' (scale, low-byte)");
+  } else if (n == "decode") {
+    if (opt.value == "exact") cmd.hash.decode.mode = DecodeMode::Exact;
+    else if (opt.value == "fast") cmd.hash.decode.mode = DecodeMode::Fast;
+    else throw UsageError("unknown --decode '" + opt.value + "' (exact, fast)");
   } else if (n == "backend") {
     try {
       cmd.backend = parse_backend_choice(opt.value);
@@ -172,6 +180,7 @@ void finish_hash_command(HashCommand& cmd) {
   cmd.fields.md5 = cmd.hash.md5;
   cmd.fields.sha1 = cmd.hash.sha1;
   cmd.fields.sha256 = cmd.hash.sha256;
+  cmd.fields.decode_fast = cmd.hash.decode.mode == DecodeMode::Fast;
   if (!cmd.help && cmd.operands.empty()) throw UsageError("no input paths (give PATH... or -)");
   if (!cmd.help && cmd.shard.enabled() && cmd.output.empty())
     throw UsageError("--shard needs -o FILE (the manifest FILE.shard.json goes next to it)");

@@ -41,6 +41,7 @@ std::string settings_of(const HashCommand& cmd, const std::string& match_setting
   s += " max-pixels=" + std::to_string(h.decode.max_pixels);
   s += " max-file-bytes=" + std::to_string(h.max_file_bytes);
   s += std::string(" 16bit=") + (h.decode.sample16 == Sample16::LowByte ? "low-byte" : "scale");
+  if (h.decode.mode == DecodeMode::Fast) s += " decode=fast";  // only then: exact journals stay valid
   return s;
 }
 

@@ -2,7 +2,26 @@
 
 #include <string.h>
 
+#include <algorithm>
+
+#include "pdq_math.hpp"
+
 namespace hm {
+
+const char* decode_mode_name(DecodeMode mode) {
+  return mode == DecodeMode::Fast ? "fast" : "exact";
+}
+
+int jpeg_fast_scale(int width, int height) {
+  // libjpeg's scaled output side is ceil(side * M / 8) (jpeg_calc_output_dimensions).
+  auto keeps = [](int side, int m) {
+    const int64_t scaled = ((int64_t)side * m + 7) / 8;
+    return scaled >= std::min(side, pdq::kPreResize);
+  };
+  for (int m = 1; m < 8; m *= 2)
+    if (keeps(width, m) && keeps(height, m)) return m;
+  return 8;
+}
 
 const char* format_name(ImageFormat format) {
   switch (format) {

@@ -28,12 +28,31 @@ enum class Sample16 {
 /// Default pixel limit: 200 megapixels (e.g. 16000 x 12500).
 constexpr uint64_t kDefaultMaxPixels = 200'000'000;
 
+/// How JPEGs are decoded (other formats always decode exactly).
+enum class DecodeMode {
+  Exact,  ///< every pixel, libjpeg-turbo's default RGB decode: the reference's pixels (default)
+  Fast,   ///< luma only, scaled down in the DCT domain (jpeg_fast_scale): hashes drift a little
+};
+
+/// Lower-case name ("exact", "fast").
+const char* decode_mode_name(DecodeMode mode);
+
+/// Fast mode's scale for a width x height JPEG: the smallest M of 1, 2, 4
+/// such that decoding at M/8 (libjpeg's output side, ceil(side * M / 8))
+/// keeps each side at least min(side, 512), PDQ's pre-resize size, so the
+/// 512 x 512 pre-resize still samples a 512-or-larger image and a short side
+/// that it stretches loses nothing; otherwise 8 (no scaling). Only powers of
+/// two: libjpeg-turbo's other M/8 IDCTs are plain C and cost more than its
+/// full-size SIMD one (a 1024 x 640 at 7/8 decoded slower than at 8/8).
+int jpeg_fast_scale(int width, int height);
+
 struct DecodeOptions {
   uint64_t max_pixels = kDefaultMaxPixels;  ///< checked from the header, before any allocation
   Sample16 sample16 = Sample16::Scale;
   /// Always decode every JPEG pixel, even for sinks that read only some
   /// (tests and benchmarks compare the two paths; the pixels are identical).
   bool full_jpeg_decode = false;
+  DecodeMode mode = DecodeMode::Exact;
 };
 
 /// Result of decoding one file. `error` is empty on success and otherwise

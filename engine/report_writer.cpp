@@ -85,6 +85,7 @@ std::string record_to_json(const HashRecord& r, const ReportFields& f) {
     json_int_field(out, "height", (uint64_t)r.height);
   }
   if (f.pdq && r.has_pdq) {
+    if (f.decode_fast && r.format == "jpeg") json_string_field(out, "decode", "fast");
     json_string_field(out, "pdq", pdq_hex(r.pdq));
     json_int_field(out, "quality", (uint64_t)r.quality);
     if (r.pdq_below_min_size) {

@@ -19,6 +19,7 @@ struct ReportFields {
   bool sha1 = true;
   bool sha256 = true;
   bool matches = false;  ///< scan reports: matches (and low_quality)
+  bool decode_fast = false;  ///< --decode fast: records say "decode":"fast" (their PDQ is approximate)
 };
 
 /// Appends `"matches":[...]` (key included, no leading comma) for a record's matches.

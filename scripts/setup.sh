@@ -9,6 +9,7 @@ packages=(
   libpng-dev libwebp-dev libgif-dev libssl-dev               # other formats, digests
   libfaiss-dev libopenblas-dev                               # indexes
   libgtest-dev libbenchmark-dev nlohmann-json3-dev           # tests, benchmarks
+  clang libclang-rt-14-dev                                   # libFuzzer (scripts/fuzz.sh)
 )
 
 missing=()

@@ -437,3 +437,22 @@ TEST(CliBackend, CudaWithoutDeviceIsAnError) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(CliDecode, FastModeIsMarkedOnTheJpegRecordsItChanges) {
+  const std::string jpeg = image("gnome_adwaita_l__orig.jpg"), png = image("gnome_adwaita_l__png_alpha.png");
+  const RunResult fast = run_cli({"hash", "-q", "--decode", "fast", jpeg, png});
+  ASSERT_EQ(fast.status, 0) << describe(fast);
+  const auto records = jsonl(fast);
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[0].value("decode", ""), "fast");
+  EXPECT_FALSE(records[1].contains("decode"));  // PNGs decode exactly in either mode
+  const RunResult exact = run_cli({"hash", "-q", jpeg});
+  ASSERT_EQ(jsonl(exact).size(), 1u);
+  EXPECT_FALSE(jsonl(exact)[0].contains("decode"));
+  const RunResult bad = run_cli({"hash", "--decode", "quick", jpeg});
+  EXPECT_EQ(bad.status, 2) << describe(bad);
+}
+
+}  // namespace
