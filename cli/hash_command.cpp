@@ -173,6 +173,23 @@ bool apply_hash_option(const ParsedOption& opt, HashCommand& cmd) {
   return true;
 }
 
+std::string record_settings(const HashCommand& cmd) {
+  const HashOptions& h = cmd.hash;
+  std::string s;
+  std::string algos;
+  for (const auto& [on, name] : {std::pair{h.pdq, "pdq"}, {h.dihedral, "dihedral"}, {h.md5, "md5"},
+                                 {h.sha1, "sha1"}, {h.sha256, "sha256"}})
+    if (on) algos += (algos.empty() ? "" : ",") + std::string(name);
+  s += " algo=" + algos;
+  s += std::string(" recursive=") + (cmd.source.recursive ? "1" : "0");
+  s += std::string(" null=") + (cmd.source.stdin_delimiter == '\0' ? "1" : "0");
+  s += " max-pixels=" + std::to_string(h.decode.max_pixels);
+  s += " max-file-bytes=" + std::to_string(h.max_file_bytes);
+  s += std::string(" 16bit=") + (h.decode.sample16 == Sample16::LowByte ? "low-byte" : "scale");
+  if (h.decode.mode == DecodeMode::Fast) s += " decode=fast";  // only then: exact journals stay valid
+  return s;
+}
+
 void finish_hash_command(HashCommand& cmd) {
   if (cmd.hash.dihedral && !cmd.hash.pdq) throw UsageError("--dihedral needs pdq in --algo");
   cmd.fields.pdq = cmd.hash.pdq;

@@ -40,6 +40,11 @@ extern const char kHashOptionsHelp[];
 
 /// Applies one option of kHashOptions; false when `opt` is not one of them.
 bool apply_hash_option(const ParsedOption& opt, HashCommand& cmd);
+/// The options that change which files are read or what their records say,
+/// as text (" algo=... recursive=... ..."), for the --resume and --shard
+/// fingerprints. Threads and backend are left out: they change neither.
+std::string record_settings(const HashCommand& cmd);
+
 /// Checks the combination and fills defaults (threads); throws UsageError.
 void finish_hash_command(HashCommand& cmd);
 

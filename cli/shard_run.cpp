@@ -18,20 +18,9 @@ namespace {
 /// changes which inputs there are or what their records say. Threads and
 /// backend are left out: they change neither.
 std::string settings_of(const HashCommand& cmd, bool scan) {
-  const HashOptions& h = cmd.hash;
   std::string s = std::string(scan ? "scan" : "hash") + " shards=" + std::to_string(cmd.shard.count);
   s += std::string(" format=") + (cmd.format == ReportFormat::Csv ? "csv" : "jsonl");
-  std::string algos;
-  for (const auto& [on, name] : {std::pair{h.pdq, "pdq"}, {h.dihedral, "dihedral"}, {h.md5, "md5"},
-                                 {h.sha1, "sha1"}, {h.sha256, "sha256"}})
-    if (on) algos += (algos.empty() ? "" : ",") + std::string(name);
-  s += " algo=" + algos;
-  s += std::string(" recursive=") + (cmd.source.recursive ? "1" : "0");
-  s += std::string(" null=") + (cmd.source.stdin_delimiter == '\0' ? "1" : "0");
-  s += " max-pixels=" + std::to_string(h.decode.max_pixels);
-  s += " max-file-bytes=" + std::to_string(h.max_file_bytes);
-  s += std::string(" 16bit=") + (h.decode.sample16 == Sample16::LowByte ? "low-byte" : "scale");
-  if (h.decode.mode == DecodeMode::Fast) s += " decode=fast";  // only then: exact journals stay valid
+  s += record_settings(cmd);
   return s;
 }
 
