@@ -8,6 +8,7 @@
 
 #include "args.hpp"
 #include "commands.hpp"
+#include "idle_blas_threads.hpp"
 
 namespace {
 
@@ -30,6 +31,7 @@ Run 'hashmatch COMMAND --help' for a command's options.
 
 int main(int argc, char** argv) {
   using namespace hm::cli;
+  stop_idle_blas_threads();
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty()) {
     fputs(kHelp, stderr);
