@@ -7,11 +7,16 @@
 
 #include <algorithm>
 
+#include "packed_strings.hpp"
+
 namespace hm {
 
+/// A directory being walked. Its names are held until it is done, so they are
+/// packed (a store can hold 100k files in one directory).
 struct PathSource::Directory {
   std::string path;
-  std::vector<std::string> entries;  ///< sorted names
+  PackedStrings names;          ///< as readdir returned them
+  std::vector<uint32_t> order;  ///< indexes into names, sorted by name (bytes)
   size_t next = 0;
 };
 
@@ -22,24 +27,30 @@ PathSource::~PathSource() = default;
 
 namespace {
 
-std::string join(const std::string& dir, const std::string& name) {
-  if (!dir.empty() && dir.back() == '/') return dir + name;
-  return dir + "/" + name;
+std::string join(const std::string& dir, std::string_view name) {
+  std::string path = dir;
+  if (path.empty() || path.back() != '/') path += '/';
+  path.append(name.data(), name.size());
+  return path;
 }
 
 /// Lists a directory's entries (no "." or ".."), sorted; "" or the error.
-std::string list_directory(const std::string& path, std::vector<std::string>& names) {
+std::string list_directory(const std::string& path, PackedStrings& names,
+                           std::vector<uint32_t>& order) {
   DIR* dir = opendir(path.c_str());
   if (!dir) return std::string("read: cannot list directory: ") + strerror(errno);
   errno = 0;
   while (const dirent* e = readdir(dir)) {
-    if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) names.emplace_back(e->d_name);
+    if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) names.push_back(e->d_name);
     errno = 0;
   }
   const int err = errno;
   closedir(dir);
   if (err != 0) return std::string("read: cannot list directory: ") + strerror(err);
-  std::sort(names.begin(), names.end());
+  order.resize(names.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = (uint32_t)i;
+  // string_view compares bytes as unsigned char, like strcmp.
+  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return names[a] < names[b]; });
   return {};
 }
 
@@ -72,7 +83,7 @@ bool PathSource::expand(const std::string& path, bool is_operand, SourceItem& it
   }
   auto dir = std::make_unique<Directory>();
   dir->path = path;
-  const std::string error = list_directory(path, dir->entries);
+  const std::string error = list_directory(path, dir->names, dir->order);
   if (!error.empty()) {
     item.path = path;
     item.error = error;
@@ -85,11 +96,11 @@ bool PathSource::expand(const std::string& path, bool is_operand, SourceItem& it
 bool PathSource::next_from_directories(SourceItem& item) {
   while (!stack_.empty()) {
     Directory& top = *stack_.back();
-    if (top.next == top.entries.size()) {
+    if (top.next == top.order.size()) {
       stack_.pop_back();
       continue;
     }
-    const std::string path = join(top.path, top.entries[top.next++]);
+    const std::string path = join(top.path, top.names[top.order[top.next++]]);
     if (expand(path, false, item)) return true;
   }
   return false;

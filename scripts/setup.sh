@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake ninja-build pkg-config git bc
+  build-essential cmake ninja-build pkg-config git bc python3
   libjpeg62-turbo-dev libturbojpeg0-dev libjpeg-turbo-progs  # JPEG (and djpeg for benchmarks)
   libpng-dev libwebp-dev libgif-dev libssl-dev               # other formats, digests
   libfaiss-dev libopenblas-dev                               # indexes
