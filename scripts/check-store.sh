@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Robustness checks of `hashmatch hash -r` on any store (a directory tree of
+# Robustness checks of `hashmatch hash -r` (or scan) on any store (a directory tree of
 # files, broken or not), for stores the tests do not ship:
 #  1. one uninterrupted run: it must end with exit status 0 or 1 (never a
 #     crash), and the report must hold exactly one whole JSON record per
@@ -9,17 +9,20 @@
 #     twice; a last run completes the report, which must then hold exactly the
 #     uninterrupted run's records, nothing lost, nothing duplicated.
 #
-# Usage: scripts/check-store.sh DIR [CYCLES] [SEED] [-- EXTRA HASH OPTIONS]
-#   defaults: 20 cycles, seed 1; e.g. scripts/check-store.sh /data/mangled 20 7 -- --threads 2
+# Usage: scripts/check-store.sh DIR [CYCLES] [SEED] [-- [hash|scan] OPTIONS...]
+#   defaults: 20 cycles, seed 1, hash; e.g.
+#   scripts/check-store.sh /data/mangled 20 7 -- scan --refs samples/refs/known-pdq.csv --threads 2
 # Exits 0 when every check passed, 1 otherwise (saying which).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ $# -ge 1 ] || { sed -n '2,15p' "$0" >&2; exit 2; }
+[ $# -ge 1 ] || { sed -n '2,17p' "$0" >&2; exit 2; }
 store=$1
 cycles=${2:-20}
 seed=${3:-1}
 shift $(( $# < 3 ? $# : 3 ))
 [ "${1:-}" = "--" ] && shift
+command=hash
+case "${1:-}" in hash|scan) command=$1; shift ;; esac
 extra=("$@")
 bin=build/cli/hashmatch
 [ -x "$bin" ] || { echo "build first: scripts/build.sh" >&2; exit 2; }
@@ -66,7 +69,7 @@ EOF
 # 1. Uninterrupted.
 start=$(date +%s.%N)
 status=0
-"$bin" hash -q -r "${extra[@]}" -o "$work/full.jsonl" "$store" || status=$?
+"$bin" "$command" -q -r "${extra[@]}" -o "$work/full.jsonl" "$store" || status=$?
 full_s=$(echo "$(date +%s.%N) - $start" | bc -l)
 if [ "$status" -gt 1 ]; then
   echo "FAIL: uninterrupted run ended with status $status" >&2
@@ -87,7 +90,7 @@ report="$work/resumed.jsonl"
 have=0
 for cycle in $(seq "$cycles"); do
   delay=$(echo "$full_s * (0.05 + ($expected - $have) / $expected) * $((RANDOM % 1000)) / 1000" | bc -l)
-  "$bin" hash -q -r --resume "${extra[@]}" -o "$report" "$store" >/dev/null 2>&1 &
+  "$bin" "$command" -q -r --resume "${extra[@]}" -o "$report" "$store" >/dev/null 2>&1 &
   pid=$!
   sleep "$delay"
   kill -9 "$pid" 2>/dev/null || true
@@ -108,7 +111,7 @@ open(sys.argv[2], "wb").write(data[: data.rfind(b"\n") + 1])' "$report" "$work/w
   printf 'kill %2d after %.2f s: %d records so far\n' "$cycle" "$delay" "$have"
 done
 status=0
-"$bin" hash -q -r --resume "${extra[@]}" -o "$report" "$store" || status=$?
+"$bin" "$command" -q -r --resume "${extra[@]}" -o "$report" "$store" || status=$?
 [ "$status" -le 1 ] || { echo "FAIL: final resumed run ended with status $status" >&2; exit 1; }
 count=$(verify "$report" "$work/full.jsonl") || { echo "FAIL: $count" >&2; exit 1; }
 echo "resumed after $cycles kills: $count records, equal to the uninterrupted run's"
