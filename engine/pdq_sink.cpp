@@ -35,18 +35,8 @@ void PdqSink::begin(const PixelFormat& format) {
   maybe_grey_ = format.channels != 1 && format.detect_grey;
   keep_luma_ = out_width_ == pdq::kGrid && out_height_ == pdq::kGrid;
   buffering_ = maybe_grey_ || keep_luma_;
-  row_.resize(out_width_);
   if (buffering_) luma_.resize((size_t)out_width_ * out_height_);
   blur_.begin(out_height_, out_width_, grid_);
-}
-
-void PdqSink::emit_luma_row(const float* row) {
-  if (buffering_) {
-    memcpy(luma_.data() + (size_t)next_out_ * out_width_, row, sizeof(float) * out_width_);
-  } else {
-    blur_.push_row(row);
-  }
-  ++next_out_;
 }
 
 void PdqSink::stop_buffering() {
@@ -56,13 +46,20 @@ void PdqSink::stop_buffering() {
 
 template <typename Convert>
 void PdqSink::emit_rows_of(int y, Convert&& convert) {
-  bool converted = false;
+  // Luma is written where it is kept (the buffered plane, or the blur's next
+  // row), never through a temporary; a short side that the pre-resize
+  // stretches repeats the row, which is then copied.
+  const float* first = nullptr;
   while (next_out_ < out_height_ && plan_.source_row(next_out_) == y) {
-    if (!converted) {
-      convert(row_.data());
-      converted = true;
+    float* luma = buffering_ ? luma_.data() + (size_t)next_out_ * out_width_ : blur_.row_buffer();
+    if (first) {
+      memcpy(luma, first, sizeof(float) * out_width_);
+    } else {
+      convert(luma);
     }
-    emit_luma_row(row_.data());  // a short side stretched to 512 repeats rows
+    if (!buffering_) blur_.push_row();
+    first = luma;
+    ++next_out_;
   }
 }
 

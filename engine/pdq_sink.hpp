@@ -65,7 +65,6 @@ class PdqSink final : public PixelSink {
   void hash(bool dihedral, pdq::PdqResult& result);
 
  private:
-  void emit_luma_row(const float* row);
   void stop_buffering();
   /// Emits the luma rows that source row y becomes (several when a short side
   /// is stretched); `convert` fills a luma row when one is needed.
@@ -84,7 +83,6 @@ class PdqSink final : public PixelSink {
   bool maybe_grey_ = false;  ///< an RGB image whose pixels so far are all grey
   bool buffering_ = false;   ///< luma rows kept whole instead of streamed
   bool keep_luma_ = false;   ///< 64 x 64: the plain hash reads the unblurred luma
-  std::vector<float> row_;       ///< the last luma row, for rows the pre-resize repeats
   std::vector<float> luma_;      ///< whole luma plane while buffering
   float grid_[pdq::kGrid * pdq::kGrid];
   pdq::BlurPipeline blur_;
