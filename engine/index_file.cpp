@@ -9,6 +9,8 @@
 
 #include <memory>
 
+#include "huge_pages.hpp"
+
 namespace hm {
 
 namespace {
@@ -112,6 +114,8 @@ IndexFileReader::IndexFileReader(const std::string& path) : path_(path) {
     ::close(fd);
     throw IndexFileError(path + ": not a regular file");
   }
+  data_.reserve((size_t)st.st_size);
+  advise_huge_pages(data_.data(), data_.capacity());
   data_.resize((size_t)st.st_size);
   size_t done = 0;
   while (done < data_.size()) {

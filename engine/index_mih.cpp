@@ -13,6 +13,7 @@
 
 #include "hamming.hpp"
 #include "hamming_cpu.hpp"
+#include "huge_pages.hpp"
 
 // The hot loops are popcount-bound; the baseline x86-64 target has no POPCNT
 // instruction (GCC calls a library routine instead), so they get a POPCNT
@@ -74,24 +75,42 @@ double binomial(int n, int k) {
   return r;
 }
 
+
 }  // namespace
 
 /// CSR tables, one per chunk: the labels whose chunk value is `key` are
-/// ids[j][offsets[j][key] .. offsets[j][key + 1]), in ascending order. The
-/// arrays are left uninitialised on allocation (the build writes every
-/// entry), which saves zero-filling and touching ~100 MB twice per million
-/// references.
+/// ids[j][offsets[j][key] .. offsets[j][key + 1]), in ascending order. All
+/// the arrays lie in one allocation (about 100 MB per million references),
+/// not zero-filled (the build writes every word) and on huge pages where
+/// the kernel has them: faulting ~25,000 small pages in one at a time cost
+/// about as much as the sort.
 struct MihTables {
-  std::vector<Chunk> chunks;
-  size_t count = 0;                                   // N
-  std::vector<std::unique_ptr<uint32_t[]>> offsets;   // [m][2^bits_j + 1]
-  std::vector<std::unique_ptr<uint32_t[]>> ids;       // [m][N]
-
-  size_t bytes() const {
-    size_t b = chunks.size() * (count * sizeof(uint32_t) + sizeof(Chunk));
-    for (const Chunk& c : chunks) b += ((size_t(1) << c.bits) + 1) * sizeof(uint32_t);
-    return b;
+  MihTables(std::vector<Chunk> table_chunks, size_t n)
+      : chunks(std::move(table_chunks)), count(n), memory(new uint32_t[words(chunks, n)]) {
+    advise_huge_pages(memory.get(), words(chunks, n) * sizeof(uint32_t));
+    uint32_t* at = memory.get();
+    for (const Chunk& c : chunks) {
+      offsets.push_back(at);
+      at += (size_t(1) << c.bits) + 1;
+      ids.push_back(at);
+      at += count;
+    }
   }
+  /// uint32 words for the tables of `chunks` over n references.
+  static size_t words(const std::vector<Chunk>& chunks, size_t n) {
+    size_t w = 0;
+    for (const Chunk& c : chunks) w += (size_t(1) << c.bits) + 1 + n;
+    return w;
+  }
+  size_t bytes() const {
+    return words(chunks, count) * sizeof(uint32_t) + chunks.size() * sizeof(Chunk);
+  }
+
+  std::vector<Chunk> chunks;
+  size_t count;                         // N
+  std::unique_ptr<uint32_t[]> memory;   // the arrays below, back to back
+  std::vector<uint32_t*> offsets;       // [m] -> [2^bits_j + 1]
+  std::vector<uint32_t*> ids;           // [m] -> [N]
 };
 
 namespace {
@@ -106,7 +125,9 @@ constexpr int kMaxDigitBits = 12;
 struct SortScratch {
   explicit SortScratch(size_t count)
       : pairs(new uint64_t[count]), bounds((size_t(1) << kMaxDigitBits) + 1),
-        cursor(size_t(1) << kMaxDigitBits) {}
+        cursor(size_t(1) << kMaxDigitBits) {
+    advise_huge_pages(pairs.get(), count * sizeof(uint64_t));
+  }
   std::unique_ptr<uint64_t[]> pairs;
   std::vector<uint32_t> bounds, cursor;
 };
@@ -117,10 +138,12 @@ struct SortScratch {
 ///
 /// An MSD radix sort of at most two digits of at most 12 bits: one
 /// sequential scatter by the high digit into 2^high streams, then, per high
-/// bucket (a few KB), a counting sort by the low digit whose prefix sums are
-/// exactly that bucket's slice of `offsets`. A plain counting sort over the
-/// whole key would instead increment random entries of up to 2^24 counters,
-/// one cache miss per reference (about 10x slower at 10M references).
+/// bucket (a few KB at the automatic width), a counting sort by the low digit
+/// whose prefix sums are exactly that bucket's slice of `offsets`, so no
+/// pass over the sorted keys is needed. Chunks of at most 12 bits have no
+/// high digit: one counting sort. A plain counting sort over the whole key
+/// would instead increment random entries of up to 2^24 counters, one cache
+/// miss per reference (about 10x slower at 10M references).
 void sort_chunk(const Chunk& c, size_t count, uint32_t* ids, uint32_t* offsets,
                 SortScratch& s) {
   const int low_bits = c.bits > kMaxDigitBits ? c.bits / 2 : c.bits;
@@ -171,18 +194,9 @@ void sort_chunk(const Chunk& c, size_t count, uint32_t* ids, uint32_t* offsets,
 /// reusing one scratch.
 std::unique_ptr<MihTables> build_mih_tables(std::vector<Chunk> chunks, const uint8_t* codes,
                                             size_t count) {
-  auto t = std::make_unique<MihTables>();
-  t->chunks = std::move(chunks);
-  t->count = count;
+  auto t = std::make_unique<MihTables>(std::move(chunks), count);
   const int m = int(t->chunks.size());
-  t->offsets.reserve(size_t(m));
-  t->ids.reserve(size_t(m));
-  for (const Chunk& c : t->chunks) {
-    t->offsets.emplace_back(new uint32_t[(size_t(1) << c.bits) + 1]);
-    t->ids.emplace_back(new uint32_t[count]);
-  }
-  std::vector<uint32_t*> keys;
-  for (auto& k : t->ids) keys.push_back(k.get());
+  uint32_t* const* keys = t->ids.data();
   const Chunk* c = t->chunks.data();
   const ptrdiff_t n = ptrdiff_t(count);
 #if defined(_OPENMP)
@@ -191,7 +205,7 @@ std::unique_ptr<MihTables> build_mih_tables(std::vector<Chunk> chunks, const uin
   for (ptrdiff_t i = 0; i < n; ++i) {
     uint64_t w[kHash256Words];
     memcpy(w, codes + size_t(i) * kHash256Bytes, kHash256Bytes);
-    for (int j = 0; j < m; ++j) keys[size_t(j)][i] = chunk_key(w, c[j]);
+    for (int j = 0; j < m; ++j) keys[j][i] = chunk_key(w, c[j]);
   }
 #if defined(_OPENMP)
 #pragma omp parallel
@@ -202,7 +216,7 @@ std::unique_ptr<MihTables> build_mih_tables(std::vector<Chunk> chunks, const uin
 #pragma omp for schedule(dynamic, 1)
 #endif
     for (int j = 0; j < m; ++j)
-      sort_chunk(c[j], count, t->ids[size_t(j)].get(), t->offsets[size_t(j)].get(), scratch);
+      sort_chunk(c[j], count, t->ids[size_t(j)], t->offsets[size_t(j)], scratch);
   }
   return t;
 }
@@ -315,8 +329,8 @@ class QueryProbe {
   template <class Emit>
   HM_MIH_INLINE void probe_keys(int j, const uint32_t* keys, int nk, const int& bound,
                                 Emit& emit) const {
-    const uint32_t* offsets = t_.offsets[size_t(j)].get();
-    const uint32_t* ids = t_.ids[size_t(j)].get();
+    const uint32_t* offsets = t_.offsets[size_t(j)];
+    const uint32_t* ids = t_.ids[size_t(j)];
     for (int i = 0; i < nk; ++i) __builtin_prefetch(offsets + keys[i]);
     uint32_t begin[kKeyBatch], end[kKeyBatch];
     for (int i = 0; i < nk; ++i) {
@@ -478,7 +492,13 @@ void MihIndex::add(idx_t n, const uint8_t* x) {
     throw std::length_error("MihIndex::add: more than " + std::to_string(kMaxCount) +
                             " references");
   std::lock_guard<std::mutex> lock(build_mutex_);
-  codes_.insert(codes_.end(), x, x + size_t(n) * kHash256Bytes);
+  const size_t bytes = size_t(n) * kHash256Bytes;
+  if (codes_.capacity() - codes_.size() < bytes) {
+    // Grow as insert would (doubling), on huge pages where the kernel has them.
+    codes_.reserve(std::max(codes_.size() + bytes, 2 * codes_.size()));
+    advise_huge_pages(codes_.data(), codes_.capacity());
+  }
+  codes_.insert(codes_.end(), x, x + bytes);
   ntotal += n;
   built_.store(false);
   tables_.reset();  // free now: the rebuild would otherwise briefly hold two copies
