@@ -126,6 +126,12 @@ MatchQuery query_of(const HashRecord& r) {
   return q;
 }
 
+void set_matches(MatchOutcome&& outcome, HashRecord& record) {
+  record.has_matches = true;
+  record.low_quality = outcome.low_quality;
+  record.matches = std::move(outcome.matches);
+}
+
 }  // namespace
 
 bool apply_hash_option(const ParsedOption& opt, HashCommand& cmd) {
@@ -296,23 +302,27 @@ int run_hash_pipeline(const HashCommand& cmd, const MatchStage& match) {
   if (show_progress && !cmd.shard.enabled() && !resume.already_done()) total = known_input_count(cmd.operands, cmd.source.recursive);
   ProgressLine progress(stderr, show_progress, total, columns);
 
+  // CPU lists that allow concurrent searches are searched by the worker that
+  // hashed the file, so matching runs on every core beside decoding, with no
+  // serial match stage and no OpenMP team spinning between batches (that
+  // spinning took cores from decoding). GPU searches and FAISS's approximate
+  // indexes take batches in the emit stage.
+  const bool match_on_workers =
+      match.matcher && !deferred && backend == Backend::Cpu && match.matcher->concurrent_search();
+
   // Records wait here in order until a batch is hashed (GPU) and matched,
   // then are written.
   std::vector<HashRecord> pending;
   auto write_pending = [&] {
     if (deferred) deferred->hash(pending);
-    if (match.matcher && !pending.empty()) {
+    if (match.matcher && !match_on_workers && !pending.empty()) {
       std::vector<MatchQuery> queries;
       queries.reserve(pending.size());
       for (const auto& r : pending) queries.push_back(query_of(r));
       // OpenMP's thread count is per thread, and this runs on a pool worker.
       omp_set_num_threads(cmd.threads);
       std::vector<MatchOutcome> outcomes = match.matcher->match(queries);
-      for (size_t i = 0; i < pending.size(); ++i) {
-        pending[i].has_matches = true;
-        pending[i].low_quality = outcomes[i].low_quality;
-        pending[i].matches = std::move(outcomes[i].matches);
-      }
+      for (size_t i = 0; i < pending.size(); ++i) set_matches(std::move(outcomes[i]), pending[i]);
     }
     if (resume.active()) resume.append(pending, fields);
     for (const auto& r : pending) {
@@ -322,7 +332,8 @@ int run_hash_pipeline(const HashCommand& cmd, const MatchStage& match) {
     pending.clear();
     progress.update(stats);
   };
-  const size_t batch = match.matcher || deferred ? std::max<size_t>(1, match.batch) : 1;
+  const size_t batch =
+      (match.matcher && !match_on_workers) || deferred ? std::max<size_t>(1, match.batch) : 1;
 
   run_ordered<SourceItem, HashRecord>(
       cmd.threads, (size_t)cmd.threads * 8, 
@@ -338,7 +349,12 @@ int run_hash_pipeline(const HashCommand& cmd, const MatchStage& match) {
           record.error = item.error;
           return record;
         }
-        return hashers[thread]->hash_file(item.path);
+        HashRecord record = hashers[thread]->hash_file(item.path);
+        if (match_on_workers) {
+          omp_set_num_threads(1);  // per thread: the pool already fills the cores
+          set_matches(std::move(match.matcher->match({query_of(record)})[0]), record);
+        }
+        return record;
       },
       [&](HashRecord& record) {
         pending.push_back(std::move(record));

@@ -33,7 +33,10 @@ Matching:
       --min-quality Q     PDQ hashes below quality Q are reported, not matched
                           (default 50)
       --fail-on-match     exit with status 3 when anything matched
-      --batch N           files matched together (default 256)
+      --batch N           files matched together (default 256) where searches
+                          run in batches (GPU, hnsw, ivf, and the match
+                          command); scan searches flat, mih and digest lists
+                          file by file on its worker threads
 )";
 
 namespace {

@@ -131,6 +131,10 @@ HashIndex& HashIndex::operator=(HashIndex&&) noexcept = default;
 
 bool HashIndex::exact() const { return !is_faiss_type(spec_.type); }
 
+bool HashIndex::concurrent_search() const {
+  return spec_.type == "flat" || spec_.type == "mih" || spec_.type == "set";
+}
+
 HashIndex HashIndex::build(RefList list, const IndexSpec& requested) {
   HashIndex out;
   out.signal_ = list.signal;

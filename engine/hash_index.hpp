@@ -76,6 +76,10 @@ class HashIndex {
   std::string type() const { return spec_.to_string(); }
   /// True when searches return every reference within the distance.
   bool exact() const;
+  /// True when any number of threads may search at once, each on its own
+  /// core (flat, mih, set). FAISS's approximate indexes adjust search
+  /// settings per call, and cuda-flat wants batches.
+  bool concurrent_search() const;
   size_t size() const { return ids_.size(); }
   /// The list's default match threshold (PDQ 31, digests 0).
   int default_threshold() const { return signal_default_threshold(signal_); }

@@ -28,6 +28,12 @@ Matcher::Matcher(std::vector<NamedIndex> lists, MatchOptions options)
     throw std::invalid_argument("threshold must be between 0 and 256");
 }
 
+bool Matcher::concurrent_search() const {
+  for (const NamedIndex& list : lists_)
+    if (!list.index->concurrent_search()) return false;
+  return true;
+}
+
 std::vector<MatchOutcome> Matcher::match(const std::vector<MatchQuery>& queries) const {
   std::vector<MatchOutcome> out(queries.size());
   for (size_t q = 0; q < queries.size(); ++q)

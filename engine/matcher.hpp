@@ -57,6 +57,9 @@ class Matcher {
   /// Matches a batch (batches let the indexes tile their search).
   std::vector<MatchOutcome> match(const std::vector<MatchQuery>& queries) const;
   const std::vector<NamedIndex>& lists() const { return lists_; }
+  /// True when match() may run on several threads at once (every list's
+  /// index allows concurrent searches).
+  bool concurrent_search() const;
 
  private:
   void match_pdq_list(const NamedIndex& list, const std::vector<MatchQuery>& queries,
