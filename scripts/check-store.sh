@@ -82,14 +82,14 @@ if [ "$count" -ne "$expected" ]; then
 fi
 printf 'uninterrupted: %d records, exit status %d, %.2f s\n' "$count" "$status" "$full_s"
 
-# 2. Kill and resume. Each delay is uniform over the time the remaining files
-# should take (plus start-up), so kills land during start-up, mid-batch and
-# near the end rather than after a run has finished.
+# 2. Kill and resume. Each delay is uniform over 90% of the time the
+# remaining files should take, so kills land during start-up, mid-batch and
+# near the end, rarely after a run has finished.
 RANDOM=$seed
 report="$work/resumed.jsonl"
 have=0
 for cycle in $(seq "$cycles"); do
-  delay=$(echo "$full_s * (0.05 + ($expected - $have) / $expected) * $((RANDOM % 1000)) / 1000" | bc -l)
+  delay=$(echo "$full_s * ($expected - $have) / $expected * 0.9 * $((RANDOM % 1000)) / 1000" | bc -l)
   "$bin" "$command" -q -r --resume "${extra[@]}" -o "$report" "$store" >/dev/null 2>&1 &
   pid=$!
   sleep "$delay"
