@@ -275,7 +275,7 @@ int run_hash_pipeline(const HashCommand& cmd, const MatchStage& match) {
     deferred = std::make_unique<DeferredPdq>(GpuPdqHasher::create(), cmd.hash.dihedral);
     hash_options.defer_pdq = true;
   }
-  ShardRun shard(cmd, match.matcher != nullptr);
+  ShardRun shard(cmd, match.matcher ? match.settings : std::string());
   if (!cmd.summary.empty()) check_can_create(cmd.summary);  // fail now, not after the run
   // Before the report is opened: --resume reads what it holds.
   ResumeRun resume(cmd, match.matcher ? match.settings : std::string());

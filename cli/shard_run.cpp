@@ -15,10 +15,12 @@ namespace hm::cli {
 namespace {
 
 /// What the shards of one scan must share besides their operands: whatever
-/// changes which inputs there are or what their records say. Threads and
-/// backend are left out: they change neither.
-std::string settings_of(const HashCommand& cmd, bool scan) {
-  std::string s = std::string(scan ? "scan" : "hash") + " shards=" + std::to_string(cmd.shard.count);
+/// changes which inputs there are or what their records say, a scan's lists
+/// and match options included. Threads and backend are left out: they
+/// change neither.
+std::string settings_of(const HashCommand& cmd, const std::string& match_settings) {
+  std::string s = match_settings.empty() ? "hash" : "scan " + match_settings;
+  s += " shards=" + std::to_string(cmd.shard.count);
   s += std::string(" format=") + (cmd.format == ReportFormat::Csv ? "csv" : "jsonl");
   s += record_settings(cmd);
   return s;
@@ -34,7 +36,8 @@ ShardSpec parse_shard_option(const std::string& value) {
   }
 }
 
-ShardRun::ShardRun(const HashCommand& cmd, bool scan) : cmd_(cmd), scan_(scan) {
+ShardRun::ShardRun(const HashCommand& cmd, std::string match_settings)
+    : cmd_(cmd), match_settings_(std::move(match_settings)) {
   if (!cmd_.shard.enabled()) return;
   const std::string manifest = shard_manifest_path(cmd_.output);
   if (unlink(manifest.c_str()) != 0 && errno != ENOENT)
@@ -63,7 +66,7 @@ void ShardRun::finish() {
   m.records = records_;
   m.report_bytes = (uint64_t)st.st_size;
   m.format = cmd_.format == ReportFormat::Csv ? "csv" : "jsonl";
-  m.settings = settings_of(cmd_, scan_);
+  m.settings = settings_of(cmd_, match_settings_);
   m.operands = cmd_.operands;
   m.run_key = run_key(m.operands, m.settings);
   m.version = HM_VERSION;

@@ -22,9 +22,10 @@ ShardSpec parse_shard_option(const std::string& value);
 class ShardRun {
  public:
   /// Removes a manifest left by an earlier run of the same report first, so
-  /// that a run cut short leaves none. `scan`: the run matches (its records
-  /// carry matches, which the shards must agree on).
-  ShardRun(const HashCommand& cmd, bool scan);
+  /// that a run cut short leaves none. `match_settings`: a scan's lists and
+  /// match options (MatchStage::settings), which the shards must agree on;
+  /// empty for hash.
+  ShardRun(const HashCommand& cmd, std::string match_settings);
   /// The next item of this shard from `source`; false when none is left.
   /// Every path is walked in every shard; only the items are filtered.
   bool next(PathSource& source, SourceItem& item);
@@ -33,7 +34,7 @@ class ShardRun {
 
  private:
   const HashCommand& cmd_;
-  bool scan_;
+  std::string match_settings_;
   uint64_t records_ = 0;
 };
 

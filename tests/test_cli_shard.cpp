@@ -261,3 +261,32 @@ TEST_F(CliShard, CsvShardsMergeWithOneHeader) {
 }
 
 }  // namespace
+
+TEST_F(CliShard, MergeRefusesScanShardsWithOtherListsOrMatchOptions) {
+  // A reference list: the MD5s of the handful, computed by the tool's hash command.
+  std::vector<std::string> hash_args = {"hash", "-q", "--algo", "md5", "--format", "csv"};
+  for (const auto& f : kHandful) hash_args.push_back(image(f));
+  const RunResult digests = run_cli(hash_args);
+  ASSERT_EQ(digests.status, 0) << describe(digests);
+  const std::string refs = dir_ / "known.csv";
+  std::ofstream(refs, std::ios::binary) << digests.out;
+  std::vector<std::string> base = {"scan", "-q", "--algo", "pdq,md5", "--refs", "md5=" + refs};
+  for (const auto& f : kHandful) base.push_back(image(f));
+  auto run = [&](uint32_t i, const std::vector<std::string>& extra) {
+    std::vector<std::string> args = base;
+    args.insert(args.end(), extra.begin(), extra.end());
+    args.insert(args.end(), {"--shard", std::to_string(i) + "/3", "-o", report(i)});
+    const RunResult r = run_cli(args);
+    ASSERT_TRUE(r.status == 0 || r.status == 1) << describe(r);
+  };
+  run(0, {});
+  run(1, {"--threshold", "10"});  // another match option
+  run(2, {});
+  RunResult r = run_cli({"merge", report(0), report(1), report(2)});
+  EXPECT_EQ(r.status, 1) << describe(r);
+  EXPECT_NE(r.err.find("from another run"), std::string::npos) << r.err;
+  run(1, {});
+  r = run_cli({"merge", report(0), report(1), report(2)});
+  EXPECT_EQ(r.status, 0) << describe(r);
+  EXPECT_EQ(lines_of(r.out).size(), kHandful.size());
+}
