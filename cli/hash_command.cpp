@@ -309,6 +309,7 @@ int run_hash_pipeline(const HashCommand& cmd, const MatchStage& match) {
   // indexes take batches in the emit stage.
   const bool match_on_workers =
       match.matcher && !deferred && backend == Backend::Cpu && match.matcher->concurrent_search();
+  if (match_on_workers) match.matcher->prepare_search();  // on every core, before the workers
 
   // Records wait here in order until a batch is hashed (GPU) and matched,
   // then are written.

@@ -215,6 +215,10 @@ std::string HashIndex::hash_hex(size_t ref) const {
   return hex_of_code(code, signal_code_bytes(signal_));
 }
 
+void HashIndex::prepare_search() const {
+  if (auto* mih = dynamic_cast<const MihIndex*>(index_.get())) mih->build_tables();
+}
+
 size_t HashIndex::index_memory_bytes() const {
   if (!index_) return set_codes_.capacity() + set_order_.capacity() * sizeof(uint32_t);
   if (auto* flat = dynamic_cast<const FlatIndex*>(index_.get())) return flat->memory_bytes();

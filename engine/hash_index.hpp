@@ -97,6 +97,10 @@ class HashIndex {
   }
   /// Approximate resident bytes of the searchable structure (codes and tables).
   size_t index_memory_bytes() const;
+  /// Builds what the first search would otherwise build (mih's tables), with
+  /// OpenMP's threads, so that searches from many threads do not queue
+  /// behind one building it.
+  void prepare_search() const;
 
   /// For each of `nq` queries (row-major [nq, code bytes]), every reference
   /// within `max_distance` (inclusive), sorted by (distance, ref). Digest

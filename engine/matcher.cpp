@@ -28,6 +28,10 @@ Matcher::Matcher(std::vector<NamedIndex> lists, MatchOptions options)
     throw std::invalid_argument("threshold must be between 0 and 256");
 }
 
+void Matcher::prepare_search() const {
+  for (const NamedIndex& list : lists_) list.index->prepare_search();
+}
+
 bool Matcher::concurrent_search() const {
   for (const NamedIndex& list : lists_)
     if (!list.index->concurrent_search()) return false;

@@ -60,6 +60,8 @@ class Matcher {
   /// True when match() may run on several threads at once (every list's
   /// index allows concurrent searches).
   bool concurrent_search() const;
+  /// Builds every list's lazily built search structures now (HashIndex::prepare_search).
+  void prepare_search() const;
 
  private:
   void match_pdq_list(const NamedIndex& list, const std::vector<MatchQuery>& queries,
