@@ -16,6 +16,7 @@
 #include "ordered_pool.hpp"
 #include "preresize_sink.hpp"
 #include "progress.hpp"
+#include "read_ahead.hpp"
 #include "resume_run.hpp"
 #include "scan_stats.hpp"
 #include "shard_run.hpp"
@@ -335,13 +336,24 @@ int run_hash_pipeline(const HashCommand& cmd, const MatchStage& match) {
   };
   const size_t batch =
       (match.matcher && !match_on_workers) || deferred ? std::max<size_t>(1, match.batch) : 1;
+  // Files the workers will open next are already being read by the kernel:
+  // a cold store's reads overlap decoding (a few dozen files ahead, fewer
+  // than 8 MB each, so the page cache is not flooded). Paths on standard
+  // input are taken as they come: a slow producer is never waited for.
+  const bool from_stdin =
+      std::find(cmd.operands.begin(), cmd.operands.end(), "-") != cmd.operands.end();
+  ReadAhead read_ahead(from_stdin ? 1 : 32 + 4 * (size_t)cmd.threads, uint64_t(8) << 20);
 
   run_ordered<SourceItem, HashRecord>(
       cmd.threads, (size_t)cmd.threads * 8, 
       [&](SourceItem& item) {
-        while (shard.next(source, item))
-          if (!resume.done(item.path)) return true;  // one record per file across runs
-        return false;
+        return read_ahead.next(
+            [&](SourceItem& pulled) {
+              while (shard.next(source, pulled))
+                if (!resume.done(pulled.path)) return true;  // one record per file across runs
+              return false;
+            },
+            item);
       },
       [&](int thread, SourceItem& item) {
         if (!item.error.empty()) {

@@ -1,0 +1,65 @@
+#include "read_ahead.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace hm {
+
+namespace {
+
+/// Asks the kernel to read a regular file into the page cache. O_NONBLOCK:
+/// opening a FIFO must not wait for a writer (the hasher opens it the same way).
+bool advise_will_need(const std::string& path, uint64_t max_bytes) {
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+  if (fd < 0) return false;
+  struct stat st;
+  bool hinted = false;
+  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
+      (uint64_t)st.st_size <= max_bytes)
+    hinted = posix_fadvise(fd, 0, st.st_size, POSIX_FADV_WILLNEED) == 0;
+  close(fd);
+  return hinted;
+}
+
+}  // namespace
+
+ReadAhead::ReadAhead(size_t depth, uint64_t max_hint_bytes)
+    : depth_(depth < 1 ? 1 : depth), max_hint_bytes_(max_hint_bytes) {
+  thread_ = std::thread([this] { run(); });
+}
+
+ReadAhead::~ReadAhead() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stop_ = true;
+  }
+  wake_.notify_one();
+  thread_.join();
+}
+
+void ReadAhead::hint(const std::string& path, uint64_t sequence) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    queue_.push_back(Hint{path, sequence});
+  }
+  wake_.notify_one();
+}
+
+void ReadAhead::run() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  while (true) {
+    wake_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+    if (stop_) return;
+    Hint h = std::move(queue_.front());
+    queue_.pop_front();
+    lock.unlock();
+    // A worker that already took the item reads the file itself.
+    if (h.sequence >= taken_.load(std::memory_order_relaxed) &&
+        advise_will_need(h.path, max_hint_bytes_))
+      hinted_.fetch_add(1, std::memory_order_relaxed);
+    lock.lock();
+  }
+}
+
+}  // namespace hm
