@@ -39,9 +39,12 @@ int default_nlist(size_t n) {
   return (int)std::clamp(lists, 1.0, std::max(1.0, (double)n / 39.0));
 }
 
+/// hnsw's search breadth (efSearch) unless the spec says ef=.
+constexpr int kDefaultHnswEf = 128;
+
 void apply_search_params(faiss::IndexBinary& index, const IndexSpec& spec) {
   if (auto* hnsw = dynamic_cast<faiss::IndexBinaryHNSW*>(&index)) {
-    hnsw->hnsw.efSearch = spec.param("ef", 128);
+    hnsw->hnsw.efSearch = spec.param("ef", kDefaultHnswEf);
   } else if (auto* ivf = dynamic_cast<faiss::IndexBinaryIVF*>(&index)) {
     ivf->nprobe = (size_t)std::max(1, spec.param("nprobe", 16));
   }
@@ -273,12 +276,22 @@ IndexHits HashIndex::top_k(const uint8_t* queries, size_t nq, size_t k, int max_
   IndexHits hits(nq);
   if (nq == 0 || size() == 0 || k == 0 || max_distance < 0) return hits;
   k = std::min(k, size());
-  if (auto* hnsw = dynamic_cast<faiss::IndexBinaryHNSW*>(index_.get()))
-    hnsw->hnsw.efSearch = std::max(hnsw->hnsw.efSearch, (int)k);  // FAISS needs ef >= k
   std::vector<int32_t> distances(nq * k);
   std::vector<faiss::IndexBinary::idx_t> labels(nq * k);
-  index_->search((faiss::IndexBinary::idx_t)nq, queries, (faiss::IndexBinary::idx_t)k, distances.data(),
-                 labels.data());
+  {
+    // FAISS's HNSW needs efSearch >= k, a setting of the index itself: each
+    // call sets max(the index's ef, k), so results depend on k alone, never
+    // on earlier calls, and sets and searches under a lock, so that
+    // concurrent callers never race on it.
+    auto* hnsw = dynamic_cast<faiss::IndexBinaryHNSW*>(index_.get());
+    std::unique_lock<std::mutex> lock(*hnsw_mutex_, std::defer_lock);
+    if (hnsw) {
+      lock.lock();
+      hnsw->hnsw.efSearch = std::max(spec_.param("ef", kDefaultHnswEf), (int)k);
+    }
+    index_->search((faiss::IndexBinary::idx_t)nq, queries, (faiss::IndexBinary::idx_t)k,
+                   distances.data(), labels.data());
+  }
   for (size_t q = 0; q < nq; ++q) {
     for (size_t j = 0; j < k; ++j) {
       const auto label = labels[q * k + j];

@@ -12,6 +12,7 @@
 
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -123,6 +124,8 @@ class HashIndex {
   std::unique_ptr<faiss::IndexBinary> index_;  ///< PDQ lists
   std::vector<uint8_t> set_codes_;             ///< digest lists: codes, [size(), bytes]
   std::vector<uint32_t> set_order_;            ///< digest lists: refs sorted by code
+  /// Serialises hnsw searches, which raise FAISS's efSearch to k first.
+  std::unique_ptr<std::mutex> hnsw_mutex_ = std::make_unique<std::mutex>();
 };
 
 }  // namespace hm

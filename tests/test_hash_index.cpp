@@ -7,6 +7,7 @@
 
 #include <fstream>
 #include <iterator>
+#include <thread>
 
 #include "hash_index.hpp"
 #include "index_file.hpp"
@@ -276,6 +277,32 @@ TEST(HashIndexApproximate, RecallOfHnswAndIvfIsMeasuredAgainstFlat) {
     // Near-duplicates of random codes are easy: both must find most of them.
     EXPECT_GE(recall, 0.8) << type;
     EXPECT_LE(recall, 1.0) << type;
+  }
+}
+
+TEST(HashIndexApproximate, ConcurrentHnswTopKEqualsSerial) {
+  // top_k raises FAISS's efSearch to k, a setting of the index: callers on
+  // several threads with different k must get what one thread gets.
+  std::mt19937_64 rng(kSeed + 9);
+  const std::vector<Code> queries = make_queries(rng, 20);
+  const HashIndex index = HashIndex::build(test::planted_list(queries, 31, 3000, rng), IndexSpec::parse("hnsw,M=16"));
+  const std::vector<uint8_t> flat = flatten(queries);
+  const size_t ks[] = {10, 200, 50, 400};
+  std::vector<IndexHits> serial;
+  for (size_t k : ks) serial.push_back(index.top_k(flat.data(), queries.size(), k, 256));
+  std::vector<IndexHits> parallel(std::size(ks));
+  std::vector<std::thread> threads;
+  for (size_t t = 0; t < std::size(ks); ++t)
+    threads.emplace_back([&, t] {
+      for (int round = 0; round < 5; ++round) parallel[t] = index.top_k(flat.data(), queries.size(), ks[t], 256);
+    });
+  for (auto& th : threads) th.join();
+  for (size_t t = 0; t < std::size(ks); ++t) {
+    ASSERT_EQ(parallel[t].size(), serial[t].size());
+    for (size_t q = 0; q < serial[t].size(); ++q) {
+      ASSERT_EQ(parallel[t][q].size(), serial[t][q].size()) << "k " << ks[t] << " query " << q;
+      for (size_t j = 0; j < serial[t][q].size(); ++j) EXPECT_EQ(parallel[t][q][j].ref, serial[t][q][j].ref);
+    }
   }
 }
 
