@@ -30,6 +30,7 @@ const std::vector<OptionSpec> kHashOptions = {
     {"16bit", 0, true},        {"quiet", 'q', false},        {"help", 'h', false},
     {"backend", 0, true},      {"shard", 0, true},
     {"summary", 0, true},      {"resume", 0, false},         {"decode", 0, true},
+    {"read-ahead", 0, true},
 };
 
 const char kHashOptionsHelp[] = R"(  -r, --recursive        take the files under directories (sorted, depth first;
@@ -40,6 +41,10 @@ const char kHashOptionsHelp[] = R"(  -r, --recursive        take the files under
       --algo LIST        comma-separated: pdq, md5, sha1, sha256, all (default all)
       --dihedral         also compute the 8 dihedral PDQ hashes (pdq_dihedral)
       --threads N        worker threads (default: all cores)
+      --read-ahead N     ask the kernel to start reading the next N files
+                         (each under 8 MB) before the workers open them
+                         (default 32 + 4 x threads; 0: off; paths on standard
+                         input are never read ahead)
       --max-pixels N     refuse images above N pixels, from the header, before
                          decoding (default 200000000)
       --max-file-bytes N refuse files above N bytes (default 2147483648)
@@ -151,6 +156,10 @@ bool apply_hash_option(const ParsedOption& opt, HashCommand& cmd) {
     const auto t = parse_count(n, opt.value);
     if (t < 1 || t > 1024) throw UsageError("--threads must be between 1 and 1024");
     cmd.threads = (int)t;
+  } else if (n == "read-ahead") {
+    const auto r = parse_count(n, opt.value);
+    if (r > 100000) throw UsageError("--read-ahead must be at most 100000");
+    cmd.read_ahead = (int)r;
   } else if (n == "max-pixels") {
     cmd.hash.decode.max_pixels = parse_count(n, opt.value);
   } else if (n == "max-file-bytes") {
@@ -342,7 +351,8 @@ int run_hash_pipeline(const HashCommand& cmd, const MatchStage& match) {
   // input are taken as they come: a slow producer is never waited for.
   const bool from_stdin =
       std::find(cmd.operands.begin(), cmd.operands.end(), "-") != cmd.operands.end();
-  ReadAhead read_ahead(from_stdin ? 1 : 32 + 4 * (size_t)cmd.threads, uint64_t(8) << 20);
+  const size_t ahead = cmd.read_ahead >= 0 ? (size_t)cmd.read_ahead : 32 + 4 * (size_t)cmd.threads;
+  ReadAhead read_ahead(from_stdin ? 0 : ahead, uint64_t(8) << 20);
 
   run_ordered<SourceItem, HashRecord>(
       cmd.threads, (size_t)cmd.threads * 8, 

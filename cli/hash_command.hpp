@@ -25,6 +25,7 @@ struct HashCommand {
   std::string output;
   std::string summary;  ///< --summary FILE: the run's counts as JSON; "" for none
   int threads = 0;
+  int read_ahead = -1;  ///< --read-ahead: files hinted ahead of the workers; -1 = default
   BackendChoice backend = BackendChoice::Auto;  ///< PDQ hashing and index search
   ShardSpec shard;  ///< --shard: this run's share of the inputs (needs -o)
   bool resume = false;  ///< --resume: append what -o FILE (jsonl) lacks

@@ -25,11 +25,12 @@ bool advise_will_need(const std::string& path, uint64_t max_bytes) {
 }  // namespace
 
 ReadAhead::ReadAhead(size_t depth, uint64_t max_hint_bytes)
-    : depth_(depth < 1 ? 1 : depth), max_hint_bytes_(max_hint_bytes) {
-  thread_ = std::thread([this] { run(); });
+    : depth_(depth), max_hint_bytes_(max_hint_bytes) {
+  if (depth_ > 0) thread_ = std::thread([this] { run(); });
 }
 
 ReadAhead::~ReadAhead() {
+  if (!thread_.joinable()) return;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stop_ = true;

@@ -26,6 +26,7 @@ class ReadAhead {
  public:
   /// Files above `max_hint_bytes` are not hinted: they would hold that much
   /// page cache each, and the kernel's own readahead serves one long read.
+  /// Depth 0: off (items pass straight through, nothing is hinted).
   explicit ReadAhead(size_t depth, uint64_t max_hint_bytes = uint64_t(16) << 20);
   ~ReadAhead();
   ReadAhead(const ReadAhead&) = delete;
@@ -36,6 +37,7 @@ class ReadAhead {
   /// next(), as for PathSource.
   template <typename Pull>
   bool next(Pull&& pull, SourceItem& item) {
+    if (depth_ == 0) return pull(item);
     while (!exhausted_ && ahead_.size() < depth_) {
       SourceItem pulled;
       if (!pull(pulled)) {

@@ -4,7 +4,9 @@
 #     against 1M random PDQ references in an exact index and an MD5 list) in
 #     exact and fast decode mode, beside libjpeg-turbo's decode-only rate for
 #     the same files on the same threads, for small photos and phone photos;
-#  2. peak RSS of the same scan over 1k and 100k files.
+#  2. peak RSS of the same scan over 1k and 100k files;
+#  3. as root only: `hash` of stores not in the page cache (dropped before
+#     each run), with the default read-ahead and with --read-ahead 0.
 #
 # Usage: scripts/bench-scan.sh [THREADS] [RUNS] [WORKDIR]
 #   defaults: all cores, 3 runs, /tmp/hm-bench-scan (kept between runs: the
@@ -110,3 +112,22 @@ rss() {  # label, then the command's options before the store
 }
 rss "scan (1M-reference index)" scan "${lists[@]}"
 rss "hash (no lists)" hash
+
+# Cold stores: only root may drop the page cache.
+if [ -w /proc/sys/vm/drop_caches ]; then
+  cold() { sync; echo 3 >/proc/sys/vm/drop_caches; seconds "$@"; }
+  mapfile -t tiny_dirs < <(find "$many" -mindepth 1 -maxdepth 1 -type d | sort | head -10)
+  small_dir=$(store small 2000 640x480)
+  for what in "10k 160x120 files" "2000 640x480 files"; do
+    if [ "$what" = "10k 160x120 files" ]; then inputs=("${tiny_dirs[@]}"); else inputs=("$small_dir"); fi
+    on=() off=()
+    for _ in $(seq "$runs"); do
+      on+=("$(cold "$bin" hash -q --threads "$threads" -r "${inputs[@]}" -o /dev/null)")
+      off+=("$(cold "$bin" hash -q --threads "$threads" --read-ahead 0 -r "${inputs[@]}" -o /dev/null)")
+    done
+    read -r ob om < <(summary "${on[@]}")
+    read -r fb fm < <(summary "${off[@]}")
+    printf 'cold hash of %s: read-ahead best %.2f s, median %.2f s; --read-ahead 0 best %.2f s, median %.2f s\n' \
+      "$what" "$ob" "$om" "$fb" "$fm"
+  done
+fi

@@ -91,4 +91,25 @@ TEST(ReadAhead, HintsRegularFilesAndNeverBlocksOnSpecials) {
   EXPECT_EQ(rest, items.size() - 1);
 }
 
+TEST(ReadAhead, DepthZeroPassesItemsStraightThrough) {
+  Scratch s;
+  std::vector<hm::SourceItem> items;
+  for (int i = 0; i < 5; ++i) {
+    const std::string path = s.dir + "/h" + std::to_string(i);
+    std::ofstream(path) << "z";
+    items.push_back({path, ""});
+  }
+  hm::ReadAhead ahead(0);
+  ListPull pull{items};
+  hm::SourceItem item;
+  size_t n = 0;
+  while (ahead.next(pull, item)) {
+    EXPECT_EQ(item.path, items[n].path);
+    EXPECT_EQ(pull.pulled, n + 1) << "nothing pulled ahead";
+    ++n;
+  }
+  EXPECT_EQ(n, items.size());
+  EXPECT_EQ(ahead.hinted(), 0u);
+}
+
 }  // namespace
