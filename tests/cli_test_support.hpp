@@ -47,6 +47,18 @@ struct RunResult {
   std::string err;
 };
 
+/// Starts HM_CLI with args and the given file actions; posix_spawn's result
+/// (0 or an errno value), the child's pid in `pid`.
+inline int spawn_cli(const std::vector<std::string>& args, const posix_spawn_file_actions_t& actions,
+                     pid_t& pid) {
+  std::vector<std::string> argv_s = {kCli};
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : argv_s) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  return posix_spawn(&pid, kCli.c_str(), &actions, nullptr, argv.data(), environ);
+}
+
 /// Runs HM_CLI with args, feeding stdin_bytes, capturing stdout and stderr.
 /// Kills the child after timeout_s and reports timed_out.
 inline RunResult run_cli(const std::vector<std::string>& args, const std::string& stdin_bytes = "",
@@ -63,13 +75,8 @@ inline RunResult run_cli(const std::vector<std::string>& args, const std::string
   posix_spawn_file_actions_adddup2(&actions, in[0], 0);
   posix_spawn_file_actions_adddup2(&actions, out[1], 1);
   posix_spawn_file_actions_adddup2(&actions, err[1], 2);
-  std::vector<std::string> argv_s = {kCli};
-  argv_s.insert(argv_s.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& a : argv_s) argv.push_back(a.data());
-  argv.push_back(nullptr);
   pid_t pid = -1;
-  const int rc = posix_spawn(&pid, kCli.c_str(), &actions, nullptr, argv.data(), environ);
+  const int rc = spawn_cli(args, actions, pid);
   posix_spawn_file_actions_destroy(&actions);
   close(in[0]);
   close(out[1]);

@@ -19,13 +19,8 @@ void run_and_kill(const std::vector<std::string>& args, int delay_ms) {
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
   posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
-  std::vector<std::string> argv_s = {kCli};
-  argv_s.insert(argv_s.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& a : argv_s) argv.push_back(a.data());
-  argv.push_back(nullptr);
   pid_t pid = -1;
-  const int rc = posix_spawn(&pid, kCli.c_str(), &actions, nullptr, argv.data(), environ);
+  const int rc = spawn_cli(args, actions, pid);
   posix_spawn_file_actions_destroy(&actions);
   ASSERT_EQ(rc, 0) << "posix_spawn: " << strerror(rc);
   std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
