@@ -17,19 +17,7 @@ images=tests/data/pdq-golden/images
 mapfile -t all < <(ls "$images"/*)
 mapfile -t jpegs < <(ls "$images"/*.jpg)
 
-# Seconds of one run of a command, wall clock.
-seconds() {
-  local start end
-  start=$(date +%s.%N)
-  "$@" >/dev/null 2>&1 || true
-  end=$(date +%s.%N)
-  echo "$end - $start" | bc -l
-}
-
-# "best median" of a list of timings.
-summary() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {printf "%.4f %.4f\n", a[1], a[int((NR+1)/2)]}'; }
-
-rate() { echo "$1 / $2" | bc -l | xargs printf '%.1f'; }
+source scripts/bench-lib.sh
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | xargs); threads: $threads; runs: $runs"
 # The commands take turns within each run, so a slow spell of a shared

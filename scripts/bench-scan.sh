@@ -52,16 +52,7 @@ EOF
 fi
 lists=(--index "pdq=$index" --refs "md5=samples/refs/known-md5.txt")
 
-seconds() {  # wall-clock seconds of one run of a command (exit 1 = some files failed: fine)
-  local start end status=0
-  start=$(date +%s.%N)
-  "$@" >/dev/null 2>&1 || status=$?
-  end=$(date +%s.%N)
-  [ "$status" -le 1 ] || { echo "failed ($status): $*" >&2; exit 1; }
-  echo "$end - $start" | bc -l
-}
-summary() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {printf "%.4f %.4f\n", a[1], a[int((NR+1)/2)]}'; }
-rate() { echo "$1 / $2" | bc -l | xargs printf '%.1f'; }
+source scripts/bench-lib.sh
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | xargs); threads: $threads; runs: $runs"
 # The fixed start-up cost (loading the lists) is part of every scan's time
