@@ -1,7 +1,6 @@
 #include "hash_command.hpp"
 
 #include <errno.h>
-#include <omp.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -13,11 +12,9 @@
 
 #include "commands.hpp"
 #include "matcher.hpp"
-#include "ordered_pool.hpp"
-#include "preresize_sink.hpp"
 #include "progress.hpp"
-#include "read_ahead.hpp"
 #include "resume_run.hpp"
+#include "scan_pipeline.hpp"
 #include "scan_stats.hpp"
 #include "shard_run.hpp"
 
@@ -119,25 +116,6 @@ class ReportOutput {
   std::unique_ptr<char[]> buffer_{new char[kBufferBytes]};
 };
 
-MatchQuery query_of(const HashRecord& r) {
-  MatchQuery q;
-  q.has_pdq = r.has_pdq;
-  q.pdq = r.pdq;
-  if (r.has_pdq) q.quality = r.quality;
-  q.has_dihedral = r.has_dihedral;
-  q.dihedral = r.dihedral;
-  q.md5 = r.md5;
-  q.sha1 = r.sha1;
-  q.sha256 = r.sha256;
-  return q;
-}
-
-void set_matches(MatchOutcome&& outcome, HashRecord& record) {
-  record.has_matches = true;
-  record.low_quality = outcome.low_quality;
-  record.matches = std::move(outcome.matches);
-}
-
 }  // namespace
 
 bool apply_hash_option(const ParsedOption& opt, HashCommand& cmd) {
@@ -226,65 +204,23 @@ void finish_hash_command(HashCommand& cmd) {
   if (cmd.threads == 0) cmd.threads = (int)std::max(1u, std::thread::hardware_concurrency());
 }
 
-namespace {
-
-/// Hashes the PDQ the workers deferred, a batch at a time, on the GPU. Should
-/// the device fail, says so once and hashes the rest on the CPU: the CPU twin
-/// gives the same bits from the same pre-resized images.
-class DeferredPdq {
- public:
-  DeferredPdq(std::unique_ptr<GpuPdqHasher> gpu, bool dihedral)
-      : gpu_(std::move(gpu)), dihedral_(dihedral) {}
-
-  /// Fills the PDQ fields of every record of `records` that waits for them.
-  void hash(std::vector<HashRecord>& records) {
-    batch_.clear();
-    for (HashRecord& r : records)
-      if (r.pdq_pending) batch_.push_back(&r);
-    if (batch_.empty()) return;
-    if (gpu_) {
-      try {
-        gpu_->hash(batch_, dihedral_);
-        return;
-      } catch (const std::exception& e) {
-        fprintf(stderr, "hashmatch: warning: PDQ on the GPU failed (%s); hashing on the CPU from here\n",
-                e.what());
-        gpu_.reset();
-      }
-    }
-    for (HashRecord* r : batch_) {
-      if (!r->pdq_pending) continue;
-      hash_preresized_cpu(*r->pdq_pending, dihedral_, result_, scratch_);
-      set_pdq_result(result_, dihedral_, *r);
-      r->pdq_pending.reset();
-    }
-  }
-
-  /// False once the GPU failed and the CPU took over.
-  bool on_gpu() const { return gpu_ != nullptr; }
-  /// The GPU's name while on_gpu().
-  const std::string& device_name() const { return gpu_->device_name(); }
-
- private:
-  std::unique_ptr<GpuPdqHasher> gpu_;
-  bool dihedral_;
-  std::vector<HashRecord*> batch_;
-  pdq::PdqResult result_;
-  pdq::PdqScratch scratch_;
-};
-
-}  // namespace
-
 int run_hash_pipeline(const HashCommand& cmd, const MatchStage& match) {
+  PipelineOptions options;
+  options.hash = cmd.hash;
+  options.threads = cmd.threads;
+  // Files the workers will open next are already being read by the kernel:
+  // a cold store's reads overlap decoding. Paths on standard input are taken
+  // as they come: a slow producer is never waited for.
+  const bool from_stdin =
+      std::find(cmd.operands.begin(), cmd.operands.end(), "-") != cmd.operands.end();
+  options.read_ahead =
+      from_stdin ? 0 : cmd.read_ahead >= 0 ? (size_t)cmd.read_ahead : 32 + 4 * (size_t)cmd.threads;
   // Settled before the report file is created: a missing GPU is a fatal error.
-  const Backend backend = resolve_backend(cmd.backend);
-  HashOptions hash_options = cmd.hash;
-  std::unique_ptr<DeferredPdq> deferred;
-  if (backend == Backend::Cuda && cmd.hash.pdq) {
-    // Workers decode and pre-resize; the emit stage hashes whole batches on the device.
-    deferred = std::make_unique<DeferredPdq>(GpuPdqHasher::create(), cmd.hash.dihedral);
-    hash_options.defer_pdq = true;
-  }
+  options.backend = resolve_backend(cmd.backend);
+  options.matcher = match.matcher;
+  options.batch = match.batch;
+  ScanPipeline pipeline(options);
+
   ShardRun shard(cmd, match.matcher ? match.settings : std::string());
   if (!cmd.summary.empty()) check_can_create(cmd.summary);  // fail now, not after the run
   // Before the report is opened: --resume reads what it holds.
@@ -292,98 +228,38 @@ int run_hash_pipeline(const HashCommand& cmd, const MatchStage& match) {
   std::optional<ReportOutput> output;
   if (!resume.active()) output.emplace(cmd.output);
   const auto start = std::chrono::steady_clock::now();
-  omp_set_num_threads(cmd.threads);  // the indexes search with OpenMP
   PathSource source(cmd.operands, cmd.source);
-  std::vector<std::unique_ptr<FileHasher>> hashers;
-  for (int i = 0; i < cmd.threads; ++i) hashers.push_back(std::make_unique<FileHasher>(hash_options));
   ReportFields fields = cmd.fields;
   fields.matches = match.matcher != nullptr;
   std::optional<ReportWriter> writer;
   if (output) writer.emplace(output->get(), cmd.format, fields);
   ScanStats stats;
   stats.command = match.matcher ? "scan" : "hash";
-  stats.backend = backend_name(backend);
+  stats.backend = backend_name(options.backend);
   stats.matching = match.matcher != nullptr;
   size_t columns = 0;
   const bool show_progress = stderr_is_terminal(&columns) && !cmd.quiet;
   // Percent and ETA only when the count is known without a walk; a shard
   // takes an unknown part of the inputs.
   std::optional<uint64_t> total;
-  if (show_progress && !cmd.shard.enabled() && !resume.already_done()) total = known_input_count(cmd.operands, cmd.source.recursive);
+  if (show_progress && !cmd.shard.enabled() && !resume.already_done())
+    total = known_input_count(cmd.operands, cmd.source.recursive);
   ProgressLine progress(stderr, show_progress, total, columns);
 
-  // CPU lists that allow concurrent searches are searched by the worker that
-  // hashed the file, so matching runs on every core beside decoding, with no
-  // serial match stage and no OpenMP team spinning between batches (that
-  // spinning took cores from decoding). GPU searches and FAISS's approximate
-  // indexes take batches in the emit stage.
-  const bool match_on_workers =
-      match.matcher && !deferred && backend == Backend::Cpu && match.matcher->concurrent_search();
-  if (match_on_workers) match.matcher->prepare_search();  // on every core, before the workers
-
-  // Records wait here in order until a batch is hashed (GPU) and matched,
-  // then are written.
-  std::vector<HashRecord> pending;
-  auto write_pending = [&] {
-    if (deferred) deferred->hash(pending);
-    if (match.matcher && !match_on_workers && !pending.empty()) {
-      std::vector<MatchQuery> queries;
-      queries.reserve(pending.size());
-      for (const auto& r : pending) queries.push_back(query_of(r));
-      // OpenMP's thread count is per thread, and this runs on a pool worker.
-      omp_set_num_threads(cmd.threads);
-      std::vector<MatchOutcome> outcomes = match.matcher->match(queries);
-      for (size_t i = 0; i < pending.size(); ++i) set_matches(std::move(outcomes[i]), pending[i]);
-    }
-    if (resume.active()) resume.append(pending, fields);
-    for (const auto& r : pending) {
-      if (writer) writer->write(r);
-      stats.add(r);
-    }
-    pending.clear();
-    progress.update(stats);
-  };
-  const size_t batch =
-      (match.matcher && !match_on_workers) || deferred ? std::max<size_t>(1, match.batch) : 1;
-  // Files the workers will open next are already being read by the kernel:
-  // a cold store's reads overlap decoding (a few dozen files ahead, fewer
-  // than 8 MB each, so the page cache is not flooded). Paths on standard
-  // input are taken as they come: a slow producer is never waited for.
-  const bool from_stdin =
-      std::find(cmd.operands.begin(), cmd.operands.end(), "-") != cmd.operands.end();
-  const size_t ahead = cmd.read_ahead >= 0 ? (size_t)cmd.read_ahead : 32 + 4 * (size_t)cmd.threads;
-  ReadAhead read_ahead(from_stdin ? 0 : ahead, uint64_t(8) << 20);
-
-  run_ordered<SourceItem, HashRecord>(
-      cmd.threads, (size_t)cmd.threads * 8, 
+  pipeline.run(
       [&](SourceItem& item) {
-        return read_ahead.next(
-            [&](SourceItem& pulled) {
-              while (shard.next(source, pulled))
-                if (!resume.done(pulled.path)) return true;  // one record per file across runs
-              return false;
-            },
-            item);
+        while (shard.next(source, item))
+          if (!resume.done(item.path)) return true;  // one record per file across runs
+        return false;
       },
-      [&](int thread, SourceItem& item) {
-        if (!item.error.empty()) {
-          HashRecord record;
-          record.path = item.path;
-          record.error = item.error;
-          return record;
+      [&](std::vector<HashRecord>& records) {
+        if (resume.active()) resume.append(records, fields);
+        for (const auto& r : records) {
+          if (writer) writer->write(r);
+          stats.add(r);
         }
-        HashRecord record = hashers[thread]->hash_file(item.path);
-        if (match_on_workers) {
-          omp_set_num_threads(1);  // per thread: the pool already fills the cores
-          set_matches(std::move(match.matcher->match({query_of(record)})[0]), record);
-        }
-        return record;
-      },
-      [&](HashRecord& record) {
-        pending.push_back(std::move(record));
-        if (pending.size() >= batch) write_pending();
+        progress.update(stats);
       });
-  write_pending();
   progress.finish();
   if (writer) writer->flush();
   if (output) output->close();
@@ -392,12 +268,14 @@ int run_hash_pipeline(const HashCommand& cmd, const MatchStage& match) {
   stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (!cmd.summary.empty()) write_file_atomically(cmd.summary, stats.to_json());
   if (!cmd.quiet) {
-    fprintf(stderr, "hashmatch: %s, backend %s", stats.summary_line().c_str(), backend_name(backend));
+    fprintf(stderr, "hashmatch: %s, backend %s", stats.summary_line().c_str(),
+            backend_name(options.backend));
     if (resume.already_done())
       fprintf(stderr, "; resumed: %llu files were already in the report",
               (unsigned long long)resume.already_done());
-    if (deferred && deferred->on_gpu()) fprintf(stderr, " (%s)", deferred->device_name().c_str());
-    if (deferred && !deferred->on_gpu()) fputs(" (PDQ fell back to the CPU)", stderr);
+    if (options.backend == Backend::Cuda && cmd.hash.pdq)
+      fprintf(stderr, pipeline.pdq_on_gpu() ? " (%s)" : " (PDQ fell back to the CPU)",
+              pipeline.pdq_on_gpu() ? pipeline.gpu_name().c_str() : "");
     fputc('\n', stderr);
   }
   if (match.fail_on_match && stats.matched) return kExitMatches;

@@ -23,6 +23,7 @@
 #include "hash_record.hpp"
 #include "pdq_gpu.hpp"
 #include "preresize_sink.hpp"
+#include "scan_pipeline.hpp"
 
 namespace {
 
@@ -101,6 +102,40 @@ TEST(GpuPipeline, DeferredGoldenRecordsMatchCpu) {
   check_engine_parity(true, 1000);
   check_engine_parity(true, 1);
   check_engine_parity(false, 37);
+}
+
+/// Every golden image through ScanPipeline on `backend`, in input order.
+std::vector<hm::HashRecord> pipeline_records(hm::Backend backend, size_t batch) {
+  hm::PipelineOptions options;
+  options.hash.dihedral = true;
+  options.threads = 4;
+  options.backend = backend;
+  options.batch = batch;
+  hm::ScanPipeline pipeline(options);
+  EXPECT_EQ(pipeline.pdq_on_gpu(), backend == hm::Backend::Cuda);
+  const auto paths = golden_paths();
+  size_t next = 0;
+  std::vector<hm::HashRecord> records;
+  pipeline.run(
+      [&](hm::SourceItem& item) {
+        if (next == paths.size()) return false;
+        item = {paths[next++], ""};
+        return true;
+      },
+      [&](std::vector<hm::HashRecord>& group) {
+        EXPECT_LE(group.size(), batch);
+        for (auto& r : group) records.push_back(std::move(r));
+      });
+  return records;
+}
+
+TEST(GpuPipeline, ScanPipelineOnTheGpuMatchesTheCpu) {
+  HM_REQUIRE_CUDA_DEVICE();
+  const auto cpu = pipeline_records(hm::Backend::Cpu, 64);
+  const auto gpu = pipeline_records(hm::Backend::Cuda, 64);
+  ASSERT_EQ(cpu.size(), golden_paths().size());
+  ASSERT_EQ(gpu.size(), cpu.size());
+  for (size_t i = 0; i < cpu.size(); ++i) expect_same_record(cpu[i], gpu[i]);
 }
 
 TEST(GpuPipeline, PreresizedImagesOnTheGpuMatchTheCpuTwin) {
