@@ -6,6 +6,25 @@
 
 namespace hm {
 
+MatchQuery match_query_of(const HashRecord& r) {
+  MatchQuery q;
+  q.has_pdq = r.has_pdq;
+  q.pdq = r.pdq;
+  if (r.has_pdq) q.quality = r.quality;
+  q.has_dihedral = r.has_dihedral;
+  q.dihedral = r.dihedral;
+  q.md5 = r.md5;
+  q.sha1 = r.sha1;
+  q.sha256 = r.sha256;
+  return q;
+}
+
+void attach_matches(MatchOutcome&& outcome, HashRecord& record) {
+  record.has_matches = true;
+  record.low_quality = outcome.low_quality;
+  record.matches = std::move(outcome.matches);
+}
+
 namespace {
 
 bool gated(const MatchQuery& q, const MatchOptions& options) {

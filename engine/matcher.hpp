@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "hash_index.hpp"
+#include "hash_record.hpp"
 #include "match_result.hpp"
 #include "pdq_cpu.hpp"
 
@@ -49,6 +50,12 @@ struct MatchOutcome {
   std::vector<Match> matches;
   bool low_quality = false;  ///< had a PDQ hash that was gated by quality
 };
+
+/// What a hashed file offers for matching: its PDQ (with quality), its
+/// dihedral hashes and its digests, as far as the record has them.
+MatchQuery match_query_of(const HashRecord& record);
+/// Puts a query's outcome into its record (has_matches, matches, low_quality).
+void attach_matches(MatchOutcome&& outcome, HashRecord& record);
 
 class Matcher {
  public:

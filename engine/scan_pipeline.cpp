@@ -22,25 +22,6 @@ constexpr uint64_t kMaxReadAheadBytes = uint64_t(8) << 20;
 /// others, few enough that memory stays small.
 constexpr size_t kWindowPerThread = 8;
 
-MatchQuery query_of(const HashRecord& r) {
-  MatchQuery q;
-  q.has_pdq = r.has_pdq;
-  q.pdq = r.pdq;
-  if (r.has_pdq) q.quality = r.quality;
-  q.has_dihedral = r.has_dihedral;
-  q.dihedral = r.dihedral;
-  q.md5 = r.md5;
-  q.sha1 = r.sha1;
-  q.sha256 = r.sha256;
-  return q;
-}
-
-void set_matches(MatchOutcome&& outcome, HashRecord& record) {
-  record.has_matches = true;
-  record.low_quality = outcome.low_quality;
-  record.matches = std::move(outcome.matches);
-}
-
 }  // namespace
 
 /// Hashes the PDQ the workers deferred, a batch at a time, on the GPU. Should
@@ -119,11 +100,11 @@ void ScanPipeline::finish_batch(std::vector<HashRecord>& records) {
   if (!options_.matcher || match_on_workers_ || records.empty()) return;
   std::vector<MatchQuery> queries;
   queries.reserve(records.size());
-  for (const auto& r : records) queries.push_back(query_of(r));
+  for (const auto& r : records) queries.push_back(match_query_of(r));
   // OpenMP's thread count is per thread, and this runs on a pool worker.
   omp_set_num_threads(options_.threads);
   std::vector<MatchOutcome> outcomes = options_.matcher->match(queries);
-  for (size_t i = 0; i < records.size(); ++i) set_matches(std::move(outcomes[i]), records[i]);
+  for (size_t i = 0; i < records.size(); ++i) attach_matches(std::move(outcomes[i]), records[i]);
 }
 
 void ScanPipeline::run(const Pull& pull, const Deliver& deliver) {
@@ -155,7 +136,7 @@ void ScanPipeline::run(const Pull& pull, const Deliver& deliver) {
         }
         if (match_on_workers_) {  // every record, as batches do: failed ones get no matches
           omp_set_num_threads(1);  // per thread: the pool already fills the cores
-          set_matches(std::move(options_.matcher->match({query_of(record)})[0]), record);
+          attach_matches(std::move(options_.matcher->match({match_query_of(record)})[0]), record);
         }
         return record;
       },

@@ -55,15 +55,6 @@ std::vector<HashRecord> run(ScanPipeline& pipeline, const std::vector<SourceItem
   return out;
 }
 
-MatchQuery query_from(const HashRecord& r) {
-  MatchQuery q;
-  q.has_pdq = r.has_pdq;
-  q.pdq = r.pdq;
-  if (r.has_pdq) q.quality = r.quality;
-  q.md5 = r.md5;
-  return q;
-}
-
 class ScanPipelineTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -151,7 +142,7 @@ TEST_F(ScanPipelineTest, MatchesEqualTheMatchersWhereverTheSearchRuns) {
     auto index = std::make_shared<const HashIndex>(HashIndex::build(list, IndexSpec::parse(type)));
     Matcher matcher({NamedIndex{"refs", index}}, MatchOptions{});
     std::vector<MatchQuery> queries;
-    for (const auto& r : *serial_) queries.push_back(query_from(r));
+    for (const auto& r : *serial_) queries.push_back(match_query_of(r));
     const auto want = matcher.match(queries);
 
     PipelineOptions options;
