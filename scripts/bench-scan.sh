@@ -4,8 +4,10 @@
 #     against 1M random PDQ references in an exact index and an MD5 list) in
 #     exact and fast decode mode, beside libjpeg-turbo's decode-only rate for
 #     the same files on the same threads, for small photos and phone photos,
-#     and beside its cheapest decode (luma at 1/8 scale: every coefficient is
-#     still entropy-decoded), which bounds what fast mode can gain;
+#     beside the same decode plus the three digests of each file (what an
+#     exact scan computes before any PDQ work: its ceiling, "dig-ceil"), and
+#     beside libjpeg's cheapest decode (luma at 1/8 scale: every coefficient
+#     is still entropy-decoded), which bounds what fast mode can gain;
 #  2. peak RSS of the same scan over 1k and 100k files;
 #  3. as root only: `hash` of stores not in the page cache (dropped before
 #     each run), with the default read-ahead and with --read-ahead 0.
@@ -65,30 +67,33 @@ load=()
 for _ in $(seq "$runs"); do load+=("$(seconds "$bin" scan -q "${lists[@]}" -r "$empty" -o /dev/null)"); done
 read -r lb lm < <(summary "${load[@]}")
 printf 'start-up with the lists loaded (scan of no files): best %.3f s, median %.3f s\n' "$lb" "$lm"
-printf '%-44s %10s %10s %10s %10s %9s %9s %9s\n' "store" "decode/s" "exact/s" "fast/s" "1/8-dec/s" \
-  "exact/dec" "fast/ex" "1/8-gain"
+printf '%-40s %9s %9s %9s %9s %9s %9s %8s %8s\n' "store" "decode/s" "exact/s" "fast/s" "1/8-dec/s" \
+  "dig-ceil" "exact/dec" "fast/ex" "1/8-gain"
 
 speed() {  # label dir
   local dir=$2 files
   mapfile -t files < <(find "$dir" -name '*.jpg' | sort)
-  local f=() e=() q=() s=()
+  local f=() d=() e=() q=() s=()
   for _ in $(seq "$runs"); do
     f+=("$(seconds "$floor" "$threads" "${files[@]}")")
+    d+=("$(seconds "$floor" --digests "$threads" "${files[@]}")")
     s+=("$(seconds "$floor" --eighth "$threads" "${files[@]}")")
     e+=("$(seconds "$bin" scan -q --threads "$threads" "${lists[@]}" -r "$dir" -o /dev/null)")
     q+=("$(seconds "$bin" scan -q --threads "$threads" --decode fast "${lists[@]}" -r "$dir" -o /dev/null)")
   done
-  local fb fm eb em qb qm sb sm n=${#files[@]}
+  local fb fm db dm eb em qb qm sb sm n=${#files[@]}
   read -r fb fm < <(summary "${f[@]}")
+  read -r db dm < <(summary "${d[@]}")
   read -r sb sm < <(summary "${s[@]}")
   read -r eb em < <(summary "${e[@]}")
   read -r qb qm < <(summary "${q[@]}")
-  printf '%-44s %10s %10s %10s %10s %8.1f%% %8.2fx %8.2fx\n' "$1, best" "$(rate "$n" "$fb")" \
-    "$(rate "$n" "$eb")" "$(rate "$n" "$qb")" "$(rate "$n" "$sb")" "$(echo "100 * $fb / $eb" | bc -l)" \
-    "$(echo "$eb / $qb" | bc -l)" "$(echo "$fb / $sb" | bc -l)"
-  printf '%-44s %10s %10s %10s %10s %8.1f%% %8.2fx %8.2fx\n' "$1, median" "$(rate "$n" "$fm")" \
-    "$(rate "$n" "$em")" "$(rate "$n" "$qm")" "$(rate "$n" "$sm")" "$(echo "100 * $fm / $em" | bc -l)" \
-    "$(echo "$em / $qm" | bc -l)" "$(echo "$fm / $sm" | bc -l)"
+  local which decode=$fb dig=$db exact=$eb fast=$qb eighth=$sb
+  for which in best median; do
+    [ "$which" = median ] && decode=$fm dig=$dm exact=$em fast=$qm eighth=$sm
+    printf '%-40s %9s %9s %9s %9s %8.1f%% %8.1f%% %7.2fx %7.2fx\n' "$1, $which" "$(rate "$n" "$decode")" \
+      "$(rate "$n" "$exact")" "$(rate "$n" "$fast")" "$(rate "$n" "$eighth")" "$(echo "100 * $decode / $dig" | bc -l)" \
+      "$(echo "100 * $decode / $exact" | bc -l)" "$(echo "$exact / $fast" | bc -l)" "$(echo "$decode / $eighth" | bc -l)"
+  done
 }
 
 speed "2000 x 640x480 JPEGs" "$(store small 2000 640x480)"
