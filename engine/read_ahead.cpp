@@ -4,6 +4,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 namespace hm {
 
 namespace {
@@ -25,7 +27,7 @@ bool advise_will_need(const std::string& path, uint64_t max_bytes) {
 }  // namespace
 
 ReadAhead::ReadAhead(size_t depth, uint64_t max_hint_bytes)
-    : depth_(depth), max_hint_bytes_(max_hint_bytes) {
+    : depth_(depth), max_hint_bytes_(max_hint_bytes), wake_batch_(std::max<size_t>(1, depth / 8)) {
   if (depth_ > 0) thread_ = std::thread([this] { run(); });
 }
 
@@ -40,25 +42,39 @@ ReadAhead::~ReadAhead() {
 }
 
 void ReadAhead::hint(const std::string& path, uint64_t sequence) {
+  bool wake;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     queue_.push_back(Hint{path, sequence});
+    wake = queue_.size() == wake_batch_;
+  }
+  if (wake) wake_.notify_one();
+}
+
+void ReadAhead::hint_the_rest() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    input_ended_ = true;
   }
   wake_.notify_one();
 }
 
 void ReadAhead::run() {
   std::unique_lock<std::mutex> lock(mutex_);
+  std::deque<Hint> batch;
   while (true) {
-    wake_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+    wake_.wait(lock, [&] {
+      return stop_ || queue_.size() >= wake_batch_ || (input_ended_ && !queue_.empty());
+    });
     if (stop_) return;
-    Hint h = std::move(queue_.front());
-    queue_.pop_front();
+    batch.swap(queue_);
     lock.unlock();
-    // A worker that already took the item reads the file itself.
-    if (h.sequence >= taken_.load(std::memory_order_relaxed) &&
-        advise_will_need(h.path, max_hint_bytes_))
-      hinted_.fetch_add(1, std::memory_order_relaxed);
+    for (const Hint& h : batch)
+      // A worker that already took the item reads the file itself.
+      if (h.sequence >= taken_.load(std::memory_order_relaxed) &&
+          advise_will_need(h.path, max_hint_bytes_))
+        hinted_.fetch_add(1, std::memory_order_relaxed);
+    batch.clear();
     lock.lock();
   }
 }

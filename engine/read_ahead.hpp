@@ -42,6 +42,7 @@ class ReadAhead {
       SourceItem pulled;
       if (!pull(pulled)) {
         exhausted_ = true;
+        hint_the_rest();
         break;
       }
       if (pulled.error.empty()) hint(pulled.path, pulled_);
@@ -64,6 +65,8 @@ class ReadAhead {
     uint64_t sequence;
   };
   void hint(const std::string& path, uint64_t sequence);
+  /// Wakes the thread for the hints queued short of a batch (end of input).
+  void hint_the_rest();
   void run();
 
   const size_t depth_;
@@ -77,6 +80,10 @@ class ReadAhead {
   std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<Hint> queue_;  ///< for the thread, under mutex_
+  /// The thread wakes once this many hints wait (or the input ended): one
+  /// wake per file cost a context switch per file on busy cores.
+  const size_t wake_batch_;
+  bool input_ended_ = false;  ///< under mutex_
   bool stop_ = false;
   std::thread thread_;
 };

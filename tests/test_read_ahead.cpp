@@ -1,5 +1,6 @@
 // ReadAhead: items come out in pull order, at most `depth` are pulled ahead,
-// regular files are hinted, and specials (a FIFO with no writer) never block.
+// regular files are hinted (the last ones too, short of a wake batch), and
+// specials (a FIFO with no writer) never block.
 #include <gtest/gtest.h>
 
 #include <stdlib.h>
@@ -89,6 +90,26 @@ TEST(ReadAhead, HintsRegularFilesAndNeverBlocksOnSpecials) {
   hm::SourceItem item;
   while (ahead.next(pull, item)) ++rest;
   EXPECT_EQ(rest, items.size() - 1);
+}
+
+TEST(ReadAhead, HintsTheLastFilesShortOfAWakeBatch) {
+  // Depth 64 wakes the thread every 8 hints; an input of 3 files must still
+  // be hinted once the input ends.
+  Scratch s;
+  std::vector<hm::SourceItem> items = {{s.dir, ""}};  // taken first, never hinted
+  for (int i = 0; i < 3; ++i) {
+    const std::string path = s.dir + "/k" + std::to_string(i);
+    std::ofstream(path) << std::string(4096, 'k');
+    items.push_back({path, ""});
+  }
+  hm::ReadAhead ahead(64);
+  ListPull pull{items};
+  hm::SourceItem first;
+  ASSERT_TRUE(ahead.next(pull, first));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (ahead.hinted() < 3 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_EQ(ahead.hinted(), 3u);
 }
 
 TEST(ReadAhead, DepthZeroPassesItemsStraightThrough) {
