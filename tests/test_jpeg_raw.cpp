@@ -21,8 +21,51 @@ namespace {
 
 using hm::test::read_file;
 
-/// Asks for some columns of some rows and records what the decoder delivers.
-class SelectiveSink final : public hm::PixelSink {
+/// Records what the decoder delivers for the selection in selection_.
+class RecordingSink : public hm::PixelSink {
+ public:
+  void row(int, const uint8_t*) override { ++full_rows; }
+  const hm::PixelSelection* selection() const override { return &selection_; }
+  void selected_row(int y, const uint32_t* rgb) override {
+    ys.push_back(y);
+    rows.emplace_back(rgb, rgb + selection_.cols.size());
+  }
+  void colour_seen() override { ++colour_calls; }
+  void end_selected(bool grey) override {
+    ++end_calls;
+    all_grey = grey;
+  }
+
+  hm::PixelSelection selection_;
+  std::vector<int> ys;
+  std::vector<std::vector<uint32_t>> rows;
+  int full_rows = 0;
+  int colour_calls = 0;
+  int end_calls = 0;
+  bool all_grey = false;
+};
+
+/// Every delivered pixel against the full decode, and the grey flag.
+void expect_selected_pixels(const RecordingSink& sink, const std::vector<uint8_t>& full, int width,
+                            bool grey) {
+  EXPECT_EQ(sink.ys, sink.selection_.rows);
+  EXPECT_EQ(sink.end_calls, 1);
+  EXPECT_EQ(sink.all_grey, grey);
+  EXPECT_EQ(sink.colour_calls, grey ? 0 : 1);
+  int mismatches = 0;
+  for (size_t r = 0; r < sink.ys.size() && r < sink.rows.size(); ++r)
+    for (size_t j = 0; j < sink.selection_.cols.size(); ++j) {
+      const uint8_t* p = full.data() + ((size_t)sink.ys[r] * width + sink.selection_.cols[j]) * 3;
+      const uint32_t want = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16;
+      if (sink.rows[r][j] != want && ++mismatches <= 3)
+        ADD_FAILURE() << "pixel (" << sink.selection_.cols[j] << ", " << sink.ys[r] << ") raw "
+                      << std::hex << sink.rows[r][j] << " full " << want;
+    }
+  EXPECT_EQ(mismatches, 0);
+}
+
+/// Asks for some columns of some rows, drawn when the image begins.
+class SelectiveSink final : public RecordingSink {
  public:
   explicit SelectiveSink(uint32_t seed) : rng_(seed) {}
   void begin(const hm::PixelFormat& format) override {
@@ -54,26 +97,8 @@ class SelectiveSink final : public hm::PixelSink {
     for (int y = 0; y < format.height; ++y)
       if (y == 0 || y == format.height - 1 || (y % 4 == 1 && rng_() % 2)) selection_.rows.push_back(y);
   }
-  void row(int, const uint8_t*) override { ++full_rows; }
-  const hm::PixelSelection* selection() const override { return &selection_; }
-  void selected_row(int y, const uint32_t* rgb) override {
-    ys.push_back(y);
-    rows.emplace_back(rgb, rgb + selection_.cols.size());
-  }
-  void colour_seen() override { ++colour_calls; }
-  void end_selected(bool grey) override {
-    ++end_calls;
-    all_grey = grey;
-  }
 
   hm::PixelFormat format_;
-  hm::PixelSelection selection_;
-  std::vector<int> ys;
-  std::vector<std::vector<uint32_t>> rows;
-  int full_rows = 0;
-  int colour_calls = 0;
-  int end_calls = 0;
-  bool all_grey = false;
 
  private:
   std::mt19937 rng_;
@@ -95,23 +120,10 @@ bool check_raw_path(const std::string& path, uint32_t seed) {
   const int w = full.format().width;
   const int c = full.format().channels;
   EXPECT_EQ(c, 3);
-  EXPECT_EQ(sink.ys, sink.selection_.rows);
-  EXPECT_EQ(sink.end_calls, 1);
   bool grey = true;
   const auto& px = full.pixels();
   for (size_t i = 0; i < px.size(); i += 3) grey &= px[i] == px[i + 1] && px[i + 1] == px[i + 2];
-  EXPECT_EQ(sink.all_grey, grey);
-  EXPECT_EQ(sink.colour_calls, grey ? 0 : 1);
-  int mismatches = 0;
-  for (size_t r = 0; r < sink.ys.size() && r < sink.rows.size(); ++r)
-    for (size_t j = 0; j < sink.selection_.cols.size(); ++j) {
-      const uint8_t* p = px.data() + ((size_t)sink.ys[r] * w + sink.selection_.cols[j]) * 3;
-      const uint32_t want = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16;
-      if (sink.rows[r][j] != want && ++mismatches <= 3)
-        ADD_FAILURE() << "pixel (" << sink.selection_.cols[j] << ", " << sink.ys[r] << ") raw "
-                      << std::hex << sink.rows[r][j] << " full " << want;
-    }
-  EXPECT_EQ(mismatches, 0);
+  expect_selected_pixels(sink, px, w, grey);
   return true;
 }
 
@@ -294,29 +306,10 @@ std::vector<uint8_t> full_decode(const std::vector<uint8_t>& bytes) {
 }
 
 /// Records the selected rows of a fixed selection.
-class FixedSink final : public hm::PixelSink {
+class FixedSink final : public RecordingSink {
  public:
-  explicit FixedSink(hm::PixelSelection selection) : selection_(std::move(selection)) {}
+  explicit FixedSink(hm::PixelSelection selection) { selection_ = std::move(selection); }
   void begin(const hm::PixelFormat&) override {}
-  void row(int, const uint8_t*) override { ++full_rows; }
-  const hm::PixelSelection* selection() const override { return &selection_; }
-  void selected_row(int y, const uint32_t* rgb) override {
-    ys.push_back(y);
-    rows.emplace_back(rgb, rgb + selection_.cols.size());
-  }
-  void colour_seen() override { ++colour_calls; }
-  void end_selected(bool grey) override {
-    ++end_calls;
-    all_grey = grey;
-  }
-
-  hm::PixelSelection selection_;
-  std::vector<int> ys;
-  std::vector<std::vector<uint32_t>> rows;
-  int full_rows = 0;
-  int colour_calls = 0;
-  int end_calls = 0;
-  bool all_grey = false;
 };
 
 /// The raw path with the given kernel, straight from jpeg_raw.hpp.
@@ -338,25 +331,6 @@ void raw_decode(const std::vector<uint8_t>& bytes, hm::JpegRawKernel kernel, Fix
   hm::read_jpeg_raw_selected(cinfo, sink.selection_, sink, buffers, kernel);
   jpeg_finish_decompress(&cinfo);
   jpeg_destroy_decompress(&cinfo);
-}
-
-/// Every delivered pixel against the full decode, and the grey flag.
-void expect_selected_pixels(const FixedSink& sink, const std::vector<uint8_t>& full, int width,
-                            bool grey) {
-  EXPECT_EQ(sink.ys, sink.selection_.rows);
-  EXPECT_EQ(sink.end_calls, 1);
-  EXPECT_EQ(sink.all_grey, grey);
-  EXPECT_EQ(sink.colour_calls, grey ? 0 : 1);
-  int mismatches = 0;
-  for (size_t r = 0; r < sink.ys.size() && r < sink.rows.size(); ++r)
-    for (size_t j = 0; j < sink.selection_.cols.size(); ++j) {
-      const uint8_t* p = full.data() + ((size_t)sink.ys[r] * width + sink.selection_.cols[j]) * 3;
-      const uint32_t want = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16;
-      if (sink.rows[r][j] != want && ++mismatches <= 3)
-        ADD_FAILURE() << "pixel (" << sink.selection_.cols[j] << ", " << sink.ys[r] << ") raw "
-                      << std::hex << sink.rows[r][j] << " full " << want;
-    }
-  EXPECT_EQ(mismatches, 0);
 }
 
 /// The pre-resize's columns (the even ones at these widths) and rows.
