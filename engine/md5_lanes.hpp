@@ -32,9 +32,12 @@ const char* md5_kernel_name(Md5Kernel kernel);
 /// while all have blocks left, then the rest as the lanes finish. Throws std::invalid_argument
 /// for count outside 0..kMd5Lanes or an unsupported kernel.
 ///
-/// With Avx2 the work per call is that of the longest message for all eight
+/// With Avx2 the lanes' work is that of their longest message for all eight
 /// lanes: a lane that finished early (or a missing one) still computes, on a
-/// dummy block. Group messages of similar lengths for full throughput.
+/// dummy block. So the shortest messages take the lanes and the longest go to
+/// OpenSSL, at the split the two kernels' measured speeds make cheapest (a
+/// lone long message beside short ones runs on OpenSSL). Messages of similar
+/// lengths give full throughput.
 void md5_lanes(const uint8_t* const* data, const size_t* sizes, int count, uint8_t (*out)[16],
                Md5Kernel kernel = md5_kernel_best());
 
