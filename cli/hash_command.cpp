@@ -210,11 +210,13 @@ int run_hash_pipeline(const HashCommand& cmd, const MatchStage& match) {
   options.threads = cmd.threads;
   // Files the workers will open next are already being read by the kernel:
   // a cold store's reads overlap decoding. Paths on standard input are taken
-  // as they come: a slow producer is never waited for.
+  // as they come (no read-ahead, no file groups): a slow producer is never
+  // waited for.
   const bool from_stdin =
       std::find(cmd.operands.begin(), cmd.operands.end(), "-") != cmd.operands.end();
   options.read_ahead =
       from_stdin ? 0 : cmd.read_ahead >= 0 ? (size_t)cmd.read_ahead : 32 + 4 * (size_t)cmd.threads;
+  options.group_files = !from_stdin;
   // Settled before the report file is created: a missing GPU is a fatal error.
   options.backend = resolve_backend(cmd.backend);
   options.matcher = match.matcher;

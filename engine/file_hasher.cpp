@@ -7,8 +7,10 @@
 #include <unistd.h>
 
 #include <exception>
+#include <stdexcept>
 
 #include "digest.hpp"
+#include "md5_lanes.hpp"
 
 namespace hm {
 
@@ -42,7 +44,9 @@ void set_pdq_result(const pdq::PdqResult& result, bool dihedral, HashRecord& rec
   if (dihedral) record.dihedral = result.dihedral;
 }
 
-std::string FileHasher::read_file(const std::string& path) {
+FileHasher::FileHasher(const HashOptions& options) : options_(options), buffers_(kMd5Lanes) {}
+
+std::string FileHasher::read_file(const std::string& path, Buffer& buffer) {
   // O_NONBLOCK: opening a FIFO must never wait for a writer.
   const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
   if (fd < 0) return std::string("read: ") + strerror(errno);
@@ -57,14 +61,14 @@ std::string FileHasher::read_file(const std::string& path) {
   if (size > options_.max_file_bytes)
     return "limit: file is " + std::to_string(size) + " bytes, above the limit of " +
            std::to_string(options_.max_file_bytes) + " (--max-file-bytes)";
-  if (size > capacity_) {
-    buffer_.reset(new uint8_t[size]);
-    capacity_ = size;
+  if (size > buffer.capacity) {
+    buffer.data.reset(new uint8_t[size]);
+    buffer.capacity = size;
   }
-  size_ = size;
+  buffer.size = size;
   size_t done = 0;
   while (done < size) {
-    const ssize_t n = read(fd, buffer_.get() + done, size - done);
+    const ssize_t n = read(fd, buffer.data.get() + done, size - done);
     if (n < 0) {
       if (errno == EINTR) continue;
       return std::string("read: ") + strerror(errno);
@@ -83,35 +87,87 @@ std::string FileHasher::read_file(const std::string& path) {
   return {};
 }
 
-HashRecord FileHasher::hash_file(const std::string& path) {
-  std::string error;
+namespace {
+
+/// read_file, with running out of memory as a read error.
+template <typename Read>
+std::string read_or_error(Read&& read) {
   try {
-    error = read_file(path);
+    return read();
   } catch (const std::bad_alloc&) {
-    error = "read: out of memory";
+    return "read: out of memory";
   }
-  if (!error.empty()) {
-    HashRecord record;
-    record.path = path;
-    record.error = std::move(error);
-    return record;
-  }
-  HashRecord record = hash_bytes(path, buffer_.get(), size_);
-  // Keep memory bounded: one huge file must not pin its buffer for the rest of the run.
-  if (capacity_ > (64u << 20)) {
-    buffer_.reset();
-    capacity_ = 0;
-  }
+}
+
+HashRecord error_record(const std::string& path, std::string error) {
+  HashRecord record;
+  record.path = path;
+  record.error = std::move(error);
   return record;
 }
 
+}  // namespace
+
+HashRecord FileHasher::hash_file(const std::string& path) {
+  Buffer& buffer = buffers_[0];
+  std::string error = read_or_error([&] { return read_file(path, buffer); });
+  if (!error.empty()) return error_record(path, std::move(error));
+  HashRecord record = hash_bytes(path, buffer.data.get(), buffer.size, nullptr);
+  buffer.release_above(64u << 20);
+  return record;
+}
+
+void FileHasher::hash_files(const std::vector<std::string>& paths, std::vector<HashRecord>& out) {
+  if (paths.size() > (size_t)kMd5Lanes)
+    throw std::invalid_argument("FileHasher::hash_files: more than kMd5Lanes paths");
+  out.clear();
+  out.resize(paths.size());
+  if (!options_.md5 || paths.size() < 2) {
+    for (size_t i = 0; i < paths.size(); ++i) out[i] = hash_file(paths[i]);
+    return;
+  }
+  // Read each file into the next free lane. Failures get their record now,
+  // and a file too large to hold beside the others is hashed on its own.
+  size_t path_of_lane[kMd5Lanes];
+  const uint8_t* data[kMd5Lanes];
+  size_t sizes[kMd5Lanes];
+  int lanes = 0;
+  for (size_t i = 0; i < paths.size(); ++i) {
+    Buffer& buffer = buffers_[lanes];
+    std::string error = read_or_error([&] { return read_file(paths[i], buffer); });
+    if (!error.empty()) {
+      out[i] = error_record(paths[i], std::move(error));
+    } else if (buffer.size > kLaneFileBytes) {
+      out[i] = hash_bytes(paths[i], buffer.data.get(), buffer.size, nullptr);
+      buffer.release_above(kLaneFileBytes);
+    } else {
+      path_of_lane[lanes] = i;
+      data[lanes] = buffer.data.get();
+      sizes[lanes] = buffer.size;
+      ++lanes;
+    }
+  }
+  uint8_t md5[kMd5Lanes][16];
+  md5_lanes(data, sizes, lanes, md5);
+  for (int l = 0; l < lanes; ++l) {
+    const std::string hex = to_hex(md5[l], sizeof md5[l]);
+    const size_t i = path_of_lane[l];
+    out[i] = hash_bytes(paths[i], data[l], sizes[l], &hex);
+  }
+}
+
 HashRecord FileHasher::hash_bytes(const std::string& path, const uint8_t* data, size_t size) {
+  return hash_bytes(path, data, size, nullptr);
+}
+
+HashRecord FileHasher::hash_bytes(const std::string& path, const uint8_t* data, size_t size,
+                                  const std::string* md5_hex) {
   HashRecord record;
   record.path = path;
   record.has_bytes = true;
   record.bytes = size;
   try {
-    if (options_.md5) record.md5 = hex_digest(DigestType::Md5, data, size);
+    if (options_.md5) record.md5 = md5_hex ? *md5_hex : hex_digest(DigestType::Md5, data, size);
     if (options_.sha1) record.sha1 = hex_digest(DigestType::Sha1, data, size);
     if (options_.sha256) record.sha256 = hex_digest(DigestType::Sha256, data, size);
     if (!options_.pdq) return record;

@@ -26,9 +26,12 @@ bool advise_will_need(const std::string& path, uint64_t max_bytes) {
 
 }  // namespace
 
-ReadAhead::ReadAhead(size_t depth, uint64_t max_hint_bytes)
-    : depth_(depth), max_hint_bytes_(max_hint_bytes), wake_batch_(std::max<size_t>(1, depth / 8)) {
-  if (depth_ > 0) thread_ = std::thread([this] { run(); });
+ReadAhead::ReadAhead(size_t depth, uint64_t max_hint_bytes, size_t hint_depth)
+    : depth_(depth),
+      max_hint_bytes_(max_hint_bytes),
+      hint_depth_(std::min(depth, hint_depth)),
+      wake_batch_(std::max<size_t>(1, hint_depth_ / 8)) {
+  if (hint_depth_ > 0) thread_ = std::thread([this] { run(); });
 }
 
 ReadAhead::~ReadAhead() {
@@ -54,6 +57,7 @@ void ReadAhead::hint(const std::string& path, uint64_t sequence) {
 void ReadAhead::hint_the_rest() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
+    if (input_ended_ && queue_.empty()) return;  // said already, nothing new
     input_ended_ = true;
   }
   wake_.notify_one();

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -15,19 +16,22 @@
 
 namespace hm {
 
-/// Keeps `depth` inputs pulled ahead of the workers and hands each one's path
-/// to a background thread that asks the kernel to read the file now
-/// (posix_fadvise WILLNEED), so a scan of a store that is not in the page
-/// cache overlaps its disk or network reads with decoding instead of each
-/// worker waiting for its own. Items come out in the order they were pulled.
-/// Only hints: a file that changes or vanishes meanwhile is the hasher's to
-/// report, and hints for items already taken are skipped.
+/// Keeps `depth` inputs pulled ahead of the workers and hands the paths of
+/// the first `hint_depth` of them to a background thread that asks the
+/// kernel to read the file now (posix_fadvise WILLNEED), so a scan of a store
+/// that is not in the page cache overlaps its disk or network reads with
+/// decoding instead of each worker waiting for its own. Items come out in the
+/// order they were pulled. Only hints: a file that changes or vanishes
+/// meanwhile is the hasher's to report, and hints for items already taken
+/// are skipped.
 class ReadAhead {
  public:
   /// Files above `max_hint_bytes` are not hinted: they would hold that much
   /// page cache each, and the kernel's own readahead serves one long read.
   /// Depth 0: off (items pass straight through, nothing is hinted).
-  explicit ReadAhead(size_t depth, uint64_t max_hint_bytes = uint64_t(16) << 20);
+  /// hint_depth 0: nothing is hinted; items are only queued (see queued()).
+  explicit ReadAhead(size_t depth, uint64_t max_hint_bytes = uint64_t(16) << 20,
+                     size_t hint_depth = SIZE_MAX);
   ~ReadAhead();
   ReadAhead(const ReadAhead&) = delete;
   ReadAhead& operator=(const ReadAhead&) = delete;
@@ -42,13 +46,19 @@ class ReadAhead {
       SourceItem pulled;
       if (!pull(pulled)) {
         exhausted_ = true;
-        hint_the_rest();
         break;
       }
-      if (pulled.error.empty()) hint(pulled.path, pulled_);
       ++pulled_;
       ahead_.push_back(std::move(pulled));
     }
+    // Item k of ahead_ is input number taken + k.
+    const uint64_t taken = taken_.load(std::memory_order_relaxed);
+    next_hint_ = std::max(next_hint_, taken);
+    for (; next_hint_ < taken + std::min<uint64_t>(ahead_.size(), hint_depth_); ++next_hint_) {
+      const SourceItem& ahead = ahead_[next_hint_ - taken];
+      if (ahead.error.empty()) hint(ahead.path, next_hint_);
+    }
+    if (exhausted_ && hint_depth_ > 0) hint_the_rest();
     if (ahead_.empty()) return false;
     item = std::move(ahead_.front());
     ahead_.pop_front();
@@ -56,6 +66,8 @@ class ReadAhead {
     return true;
   }
 
+  /// Items pulled ahead and not yet taken (next()'s caller's lock).
+  size_t queued() const { return ahead_.size(); }
   /// Files the background thread has asked the kernel to read so far.
   uint64_t hinted() const { return hinted_.load(std::memory_order_relaxed); }
 
@@ -71,9 +83,11 @@ class ReadAhead {
 
   const size_t depth_;
   const uint64_t max_hint_bytes_;
+  const size_t hint_depth_;
   std::deque<SourceItem> ahead_;  ///< pulled, not yet taken (next()'s caller's lock)
   bool exhausted_ = false;
   uint64_t pulled_ = 0;
+  uint64_t next_hint_ = 0;  ///< the first input not yet handed to the thread
   std::atomic<uint64_t> taken_{0};
   std::atomic<uint64_t> hinted_{0};
 

@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "matcher.hpp"
+#include "md5_lanes.hpp"
 #include "ordered_pool.hpp"
 #include "preresize_sink.hpp"
 #include "read_ahead.hpp"
@@ -18,9 +19,9 @@ namespace {
 /// Files above this are not read ahead: each would hold that much page
 /// cache, and the kernel's own readahead serves one long read.
 constexpr uint64_t kMaxReadAheadBytes = uint64_t(8) << 20;
-/// Results in flight per worker: enough that a slow file does not idle the
+/// Records in flight per worker: enough that a slow file does not idle the
 /// others, few enough that memory stays small.
-constexpr size_t kWindowPerThread = 8;
+constexpr size_t kRecordsInFlightPerThread = 16;
 
 }  // namespace
 
@@ -113,7 +114,13 @@ void ScanPipeline::run(const Pull& pull, const Deliver& deliver) {
   for (int i = 0; i < threads; ++i) hashers.push_back(std::make_unique<FileHasher>(options_.hash));
   const bool batched = deferred_ || (options_.matcher && !match_on_workers_);
   const size_t batch = batched ? options_.batch : 1;
-  ReadAhead read_ahead(options_.read_ahead, kMaxReadAheadBytes);
+  // Groups of files for the MD5 lanes are taken from the inputs queued ahead,
+  // and only while enough are queued for every worker to get a whole group:
+  // the last inputs still spread over all the workers one by one.
+  const size_t group = options_.group_files && options_.hash.md5 ? (size_t)kMd5Lanes : 1;
+  const size_t whole_groups = 2 * (size_t)threads * group;
+  ReadAhead read_ahead(group > 1 ? std::max(options_.read_ahead, whole_groups) : options_.read_ahead,
+                       kMaxReadAheadBytes, options_.read_ahead);
 
   // Records wait here in order until their batch is hashed and matched.
   std::vector<HashRecord> pending;
@@ -123,26 +130,43 @@ void ScanPipeline::run(const Pull& pull, const Deliver& deliver) {
     deliver(pending);
     pending.clear();
   };
-  run_ordered<SourceItem, HashRecord>(
-      threads, (size_t)threads * kWindowPerThread,
-      [&](SourceItem& item) { return read_ahead.next(pull, item); },
-      [&](int thread, SourceItem& item) {
-        HashRecord record;
-        if (item.error.empty()) {
-          record = hashers[thread]->hash_file(item.path);
-        } else {
-          record.path = std::move(item.path);
-          record.error = std::move(item.error);
+  run_ordered<std::vector<SourceItem>, std::vector<HashRecord>>(
+      threads, std::max<size_t>(1, (size_t)threads * kRecordsInFlightPerThread / group),
+      [&](std::vector<SourceItem>& items) {
+        items.clear();
+        const size_t take = read_ahead.queued() >= whole_groups ? group : 1;
+        SourceItem item;
+        while (items.size() < take && read_ahead.next(pull, item)) items.push_back(std::move(item));
+        return !items.empty();
+      },
+      [&](int thread, std::vector<SourceItem>& items) {
+        std::vector<HashRecord> records(items.size());
+        std::vector<std::string> paths;
+        std::vector<size_t> hashed;  // the items the source did not fail on
+        for (size_t i = 0; i < items.size(); ++i) {
+          if (items[i].error.empty()) {
+            paths.push_back(std::move(items[i].path));
+            hashed.push_back(i);
+          } else {
+            records[i].path = std::move(items[i].path);
+            records[i].error = std::move(items[i].error);
+          }
         }
+        std::vector<HashRecord> out;
+        hashers[thread]->hash_files(paths, out);
+        for (size_t k = 0; k < hashed.size(); ++k) records[hashed[k]] = std::move(out[k]);
         if (match_on_workers_) {  // every record, as batches do: failed ones get no matches
           omp_set_num_threads(1);  // per thread: the pool already fills the cores
-          attach_matches(std::move(options_.matcher->match({match_query_of(record)})[0]), record);
+          for (HashRecord& record : records)
+            attach_matches(std::move(options_.matcher->match({match_query_of(record)})[0]), record);
         }
-        return record;
+        return records;
       },
-      [&](HashRecord& record) {
-        pending.push_back(std::move(record));
-        if (pending.size() >= batch) flush();
+      [&](std::vector<HashRecord>& records) {
+        for (HashRecord& record : records) {
+          pending.push_back(std::move(record));
+          if (pending.size() >= batch) flush();
+        }
       });
   flush();
 }

@@ -25,6 +25,11 @@ struct PipelineOptions {
   Backend backend = Backend::Cpu;    ///< where PDQ is hashed and exact lists searched
   const Matcher* matcher = nullptr;  ///< lists every record is matched against; null: none
   size_t batch = 256;  ///< records hashed (GPU) or matched (batch searches) together
+  /// Give each worker up to kMd5Lanes files at a time, read side by side, so
+  /// that their MD5s run together in SIMD lanes (FileHasher::hash_files).
+  /// Groups come from inputs already queued ahead, so leave this off for
+  /// inputs that arrive slowly (standard input): queuing would wait for them.
+  bool group_files = true;
 };
 
 /// Read -> decode and hash on `threads` workers -> PDQ in GPU batches (cuda

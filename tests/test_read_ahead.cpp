@@ -112,6 +112,41 @@ TEST(ReadAhead, HintsTheLastFilesShortOfAWakeBatch) {
   EXPECT_EQ(ahead.hinted(), 3u);
 }
 
+TEST(ReadAhead, HintsOnlyHintDepthAheadOfTheQueue) {
+  // 20 queued, the first 5 hinted: the scan's file groups need a deep queue,
+  // the page cache only --read-ahead files.
+  Scratch s;
+  std::vector<hm::SourceItem> items = {{s.dir, ""}};  // taken first, never hinted
+  for (int i = 1; i < 30; ++i) {
+    const std::string path = s.dir + "/m" + std::to_string(i);
+    std::ofstream(path) << std::string(4096, 'm');
+    items.push_back({path, ""});
+  }
+  hm::ReadAhead ahead(20, uint64_t(16) << 20, 5);
+  ListPull pull{items};
+  hm::SourceItem item;
+  ASSERT_TRUE(ahead.next(pull, item));
+  EXPECT_EQ(pull.pulled, 20u);
+  EXPECT_EQ(ahead.queued(), 19u);
+  auto wait_for = [&](uint64_t n) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (ahead.hinted() < n && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  };
+  wait_for(4);  // inputs 1-4: the directory (input 0) is not a regular file
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(ahead.hinted(), 4u) << "hinted past hint_depth";
+  ASSERT_TRUE(ahead.next(pull, item));  // takes input 1: input 5 comes into range
+  wait_for(5);
+  EXPECT_EQ(ahead.hinted(), 5u);
+  hm::ReadAhead queue_only(20, uint64_t(16) << 20, 0);
+  ListPull pull2{items};
+  size_t n = 0;
+  while (queue_only.next(pull2, item)) EXPECT_EQ(item.path, items[n++].path);
+  EXPECT_EQ(n, items.size());
+  EXPECT_EQ(queue_only.hinted(), 0u);
+}
+
 TEST(ReadAhead, DepthZeroPassesItemsStraightThrough) {
   Scratch s;
   std::vector<hm::SourceItem> items;
