@@ -4,8 +4,8 @@
 // scripts/bench-scan.sh set hashmatch's rates beside it. Two more floors
 // bound what any implementation on this libjpeg-turbo can reach:
 //   --digests  the same decode plus MD5, SHA-1 and SHA-256 of the file bytes
-//              (OpenSSL, as hashmatch uses): the ceiling for a `hash` that
-//              computes every digest, before any PDQ work;
+//              through OpenSSL, file by file: what the digests cost computed
+//              the plain way (hashmatch's MD5 lanes are faster);
 //   --eighth   luma only at 1/8 scale, the cheapest decode libjpeg offers
 //              (entropy decoding of every coefficient stays): the ceiling
 //              for --decode fast, which decodes at 1/8 scale or larger.

@@ -4,8 +4,9 @@
 #     against 1M random PDQ references in an exact index and an MD5 list) in
 #     exact and fast decode mode, beside libjpeg-turbo's decode-only rate for
 #     the same files on the same threads, for small photos and phone photos,
-#     beside the same decode plus the three digests of each file (what an
-#     exact scan computes before any PDQ work: its ceiling, "dig-ceil"), and
+#     beside the same decode plus OpenSSL's three digests of each file, file
+#     by file ("dig-ceil": what the digests cost computed the plain way;
+#     hashmatch's MD5 lanes are faster), and
 #     beside libjpeg's cheapest decode (luma at 1/8 scale: every coefficient
 #     is still entropy-decoded), which bounds what fast mode can gain;
 #  2. peak RSS of the same scan over 1k and 100k files;
