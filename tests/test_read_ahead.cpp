@@ -76,7 +76,9 @@ TEST(ReadAhead, HintsRegularFilesAndNeverBlocksOnSpecials) {
     std::ofstream(path) << std::string(4096, 'y');
     items.push_back({path, ""});
   }
-  hm::ReadAhead ahead(items.size());  // everything pulled, and hinted, at the first next()
+  // One deeper than the items: the first next() pulls them all and finds
+  // their end, which hands the last hints (short of a wake batch) over too.
+  hm::ReadAhead ahead(items.size() + 1);
   ListPull pull{items};
   hm::SourceItem first;
   ASSERT_TRUE(ahead.next(pull, first));
