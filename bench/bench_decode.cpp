@@ -37,6 +37,7 @@ using Bytes = std::vector<uint8_t>;
 enum class Format { Jpeg, Png, Webp, Gif, Bmp };
 constexpr Format kFormats[] = {Format::Jpeg, Format::Png, Format::Webp, Format::Gif, Format::Bmp};
 constexpr int kSizes[] = {256, 512, 1024, 2048};  ///< long side in pixels
+constexpr int k12Mp = 4000;                          ///< 4000 x 3000, JPEG only
 
 const char* name_of(Format f) {
   switch (f) {
@@ -483,13 +484,19 @@ void register_all() {
     b->ArgName("size");
     for (int s : kSizes) b->Arg(s);
     b->Unit(benchmark::kMicrosecond);
+    return b;
   };
   for (Format f : kFormats) {
     const std::string name = std::string("BM_Decode_") + name_of(f);
     sized(benchmark::RegisterBenchmark((name + "_Cpu").c_str(), BM_Decode_Cpu, f));
-    sized(benchmark::RegisterBenchmark((name + "_PdqSink_Cpu").c_str(), BM_Decode_PdqSink_Cpu, f));
-    if (f == Format::Jpeg)
-      sized(benchmark::RegisterBenchmark("BM_Decode_Jpeg_LibjpegOnly", BM_Decode_Jpeg_LibjpegOnly));
+    auto* pdq = benchmark::RegisterBenchmark((name + "_PdqSink_Cpu").c_str(), BM_Decode_PdqSink_Cpu, f);
+    sized(pdq);
+    if (f == Format::Jpeg) {
+      // And a 12 MP photo, the size of today's phone cameras.
+      pdq->Arg(k12Mp);
+      sized(benchmark::RegisterBenchmark("BM_Decode_Jpeg_LibjpegOnly", BM_Decode_Jpeg_LibjpegOnly))
+          ->Arg(k12Mp);
+    }
   }
   // Hundreds of files per iteration (~1 s on 2 cores): one or two iterations.
   benchmark::RegisterBenchmark("BM_Decode_Jpeg_PdqSink_Cpu/golden", BM_Decode_Jpeg_PdqSink_Golden)

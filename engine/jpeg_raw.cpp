@@ -275,6 +275,42 @@ void even_rgb(JpegRawKernel kernel, Upsampling mode, const uint8_t* luma, const 
   for (int j = 0; j < n; ++j) rgb[j] = pixel_rgb(mode, luma, rows, 2 * j, dw);
 }
 
+/// The plane samples that selected rows read once colour has been seen (the
+/// grey check reads every row until then): luma at the selected pixels, chroma
+/// where rows_for and column_tap find it.
+void mark_plane_reads(const jpeg_decompress_struct& cinfo, Upsampling mode,
+                      const PixelSelection& selection, int dw, int dh,
+                      std::vector<PlaneReads>& reads) {
+  reads.resize(3);
+  for (int ci = 0; ci < 3; ++ci)
+    reads[ci].resize((int)cinfo.comp_info[ci].height_in_blocks,
+                     (int)cinfo.comp_info[ci].width_in_blocks);
+  auto chroma_row = [&](int r) {
+    r = std::min(std::max(r, 0), dh - 1);
+    reads[1].mark_row(r);
+    reads[2].mark_row(r);
+  };
+  auto chroma_col = [&](int c) {
+    reads[1].mark_col(c);
+    reads[2].mark_col(c);
+  };
+  for (const int y : selection.rows) {
+    reads[0].mark_row(y);
+    if (vertical(mode)) {
+      chroma_row(y >> 1);
+      chroma_row((y & 1) ? (y >> 1) + 1 : (y >> 1) - 1);
+    } else {
+      chroma_row(y);
+    }
+  }
+  for (const int x : selection.cols) {
+    reads[0].mark_col(x);
+    const ColumnTap t = column_tap(mode, x, dw);
+    chroma_col(t.c);
+    chroma_col(t.cn);
+  }
+}
+
 }  // namespace
 
 bool jpeg_raw_kernel_supported(JpegRawKernel kernel) {
@@ -391,6 +427,9 @@ void read_jpeg_raw_selected(jpeg_decompress_struct& cinfo, const PixelSelection&
   buffers.scratch.resize((size_t)width + 5 * dw);
   buffers.rgb.resize(n);
 
+  mark_plane_reads(cinfo, mode, selection, dw, dh, buffers.idct.plane_reads());
+  buffers.idct.install(cinfo);
+
   bool maybe_grey = true;
   size_t next_selected = 0;
   auto emit_imcu = [&](int k) {
@@ -404,6 +443,7 @@ void read_jpeg_raw_selected(jpeg_decompress_struct& cinfo, const PixelSelection&
       if (maybe_grey && row_has_colour(mode, luma, rows, width, dw)) {
         maybe_grey = false;
         sink.colour_seen();
+        buffers.idct.enable();  // only the selected rows are read from here on
       }
       if (!selected) continue;
       ++next_selected;
@@ -418,6 +458,7 @@ void read_jpeg_raw_selected(jpeg_decompress_struct& cinfo, const PixelSelection&
     }
   };
   for (int k = 0; k < imcu_rows; ++k) {
+    buffers.idct.next_read(arrays[k % 3], k);
     jpeg_read_raw_data(&cinfo, arrays[k % 3], (JDIMENSION)lines);
     if (k > 0) emit_imcu(k - 1);
   }

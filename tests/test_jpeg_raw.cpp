@@ -218,11 +218,14 @@ struct Variant {
   bool restarts;
   bool grey;
   int h_samp = 2;
+  int grey_rows = 0;  ///< the top rows are grey: colour appears below them
   std::string name() const {
-    const char* sampling = h_samp == 1 ? " 440" : v_samp == 2 ? " 420" : " 422";
+    const char* sampling = h_samp == 1 ? (v_samp == 2 ? " 440" : " 444")
+                                       : (v_samp == 2 ? " 420" : " 422");
     return std::to_string(width) + "x" + std::to_string(height) + sampling +
            (progressive ? " progressive" : "") + (restarts ? " restarts" : "") +
-           (grey ? " grey" : "");
+           (grey ? " grey" : "") +
+           (grey_rows ? " grey above row " + std::to_string(grey_rows) : "");
   }
 };
 
@@ -239,7 +242,7 @@ std::vector<uint8_t> encode_variant(const Variant& v) {
       p[0] = (uint8_t)std::clamp(patch ? 255 : x * 255 / v.width + noise, 0, 255);
       p[1] = (uint8_t)std::clamp(patch ? 0 : y * 255 / v.height - noise, 0, 255);
       p[2] = (uint8_t)std::clamp(patch ? 40 : (x + y) % 256 + noise / 2, 0, 255);
-      if (v.grey) p[1] = p[2] = p[0];
+      if (v.grey || y < v.grey_rows) p[1] = p[2] = p[0];
     }
   jpeg_compress_struct cinfo;
   JpegJump err;
@@ -313,7 +316,8 @@ class FixedSink final : public RecordingSink {
 };
 
 /// The raw path with the given kernel, straight from jpeg_raw.hpp.
-void raw_decode(const std::vector<uint8_t>& bytes, hm::JpegRawKernel kernel, FixedSink& sink) {
+void raw_decode(const std::vector<uint8_t>& bytes, hm::JpegRawKernel kernel, FixedSink& sink,
+                hm::IdctSkipper::Counts* idct_counts = nullptr) {
   jpeg_decompress_struct cinfo;
   JpegJump err;
   cinfo.err = jpeg_std_error(&err.base);
@@ -329,6 +333,7 @@ void raw_decode(const std::vector<uint8_t>& bytes, hm::JpegRawKernel kernel, Fix
   jpeg_read_header(&cinfo, TRUE);
   EXPECT_TRUE(hm::jpeg_raw_eligible(cinfo));
   hm::read_jpeg_raw_selected(cinfo, sink.selection_, sink, buffers, kernel);
+  if (idct_counts) *idct_counts = buffers.idct.counts();
   jpeg_finish_decompress(&cinfo);
   jpeg_destroy_decompress(&cinfo);
 }
@@ -411,6 +416,44 @@ TEST(JpegRawPath, Generated440MatchesTheFullDecode) {
     FixedSink sink(selection);
     raw_decode(bytes, hm::jpeg_raw_kernel_best(), sink);
     expect_selected_pixels(sink, full, v.width, v.grey);
+  }
+}
+
+TEST(JpegRawIdctSkip, SkipsOnlyBlocksNothingReads) {
+  // Wide images read a few columns and rows: whole blocks between
+  // them are never transformed once colour is seen (the grey check reads
+  // every pixel until then), in every sampling and scan layout. Each read
+  // pixel must still be libjpeg's.
+  std::vector<Variant> variants;
+  for (const auto& [h, v] : {std::pair{1, 1}, {2, 2}, {2, 1}, {1, 2}})
+    for (int kind = 0; kind < 3; ++kind)  // plain, progressive, restart markers
+      variants.push_back({4700, 200, v, kind == 1, kind == 2, false, h});
+  variants.push_back({4700, 200, 2, false, false, false, 2, 70});  // colour from row 70
+  variants.push_back({4700, 200, 1, true, false, false, 1, 199});  // colour on the last row only
+  variants.push_back({4700, 200, 2, false, false, true, 2});       // grey throughout
+  for (const Variant& v : variants) {
+    SCOPED_TRACE(v.name());
+    const std::vector<uint8_t> bytes = encode_variant(v);
+    const std::vector<uint8_t> full = full_decode(bytes);
+    ASSERT_EQ(full.size(), (size_t)v.width * v.height * 3);
+    // Per 96 pixels two, whose chroma filter reaches into the chroma blocks
+    // before and after their own (16: chroma 8 and 7; 31: chroma 15 and 16),
+    // so a neighbour forgotten is a block skipped that was read.
+    hm::PixelSelection selection;
+    for (int x = 0; x < v.width; ++x)
+      if (x % 96 == 16 || x % 96 == 31 || x == 0 || x == v.width - 1) selection.cols.push_back(x);
+    for (int y = 0; y < v.height; ++y)
+      if (y % 96 == 16 || y % 96 == 31 || y == 0 || y == v.height - 1) selection.rows.push_back(y);
+    FixedSink sink(selection);
+    hm::IdctSkipper::Counts counts;
+    raw_decode(bytes, hm::jpeg_raw_kernel_best(), sink, &counts);
+    expect_selected_pixels(sink, full, v.width, v.grey);
+    EXPECT_GT(counts.transformed, 0);
+    if (v.grey || v.grey_rows == 199) {
+      EXPECT_EQ(counts.skipped, 0) << "skipped before colour was seen";
+    } else {
+      EXPECT_GT(counts.skipped, counts.transformed / 4);
+    }
   }
 }
 
