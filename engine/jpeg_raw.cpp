@@ -460,6 +460,7 @@ void read_jpeg_raw_selected(jpeg_decompress_struct& cinfo, const PixelSelection&
   for (int k = 0; k < imcu_rows; ++k) {
     buffers.idct.next_read(arrays[k % 3], k);
     jpeg_read_raw_data(&cinfo, arrays[k % 3], (JDIMENSION)lines);
+    buffers.idct.finish_read();
     if (k > 0) emit_imcu(k - 1);
   }
   emit_imcu(imcu_rows - 1);

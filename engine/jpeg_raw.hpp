@@ -11,7 +11,7 @@
 
 #include <jpeglib.h>
 
-#include "jpeg_idct_skip.hpp"
+#include "jpeg_sparse_idct.hpp"
 #include "pixel_sink.hpp"
 
 namespace hm {
@@ -24,7 +24,7 @@ struct JpegRawBuffers {
   std::vector<int32_t> values;
   std::vector<int32_t> scratch;  ///< widened luma row, column sums, two upsampled chroma rows
   std::vector<uint32_t> rgb;
-  IdctSkipper idct;  ///< skips the IDCT of blocks nothing reads
+  SparseIdct idct;  ///< transforms only the blocks and rows read
 };
 
 /// True for the layouts whose libjpeg upsampling this module reproduces: 3
