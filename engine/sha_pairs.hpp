@@ -1,0 +1,45 @@
+// SHA-1 and SHA-256 of several independent messages, two at a time: with the
+// x86 SHA extensions one message's rounds form a single dependency chain
+// through sha1rnds4 / sha256rnds2, whose latency is longer than their issue
+// interval, so two messages' rounds interleaved in one loop (two sets of state
+// registers) keep the SHA unit busier. The scalar kernel is OpenSSL's digest
+// per message, one after another.
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+namespace hm {
+
+/// The instruction set sha1_many and sha256_many run with.
+enum class ShaKernel {
+  Scalar,  ///< OpenSSL's SHA-1 / SHA-256 (EVP), message by message
+  ShaNi,   ///< two messages interleaved with the SHA extensions (SHA-NI, SSE4.1)
+};
+
+/// Whether this CPU can run `kernel`.
+bool sha_kernel_supported(ShaKernel kernel);
+
+/// The fastest kernel this CPU supports.
+ShaKernel sha_kernel_best();
+
+/// "scalar" or "shani".
+const char* sha_kernel_name(ShaKernel kernel);
+
+/// The SHA-1 of each of `count` (>= 0) messages: out[i] = SHA1(data[i], sizes[i]), 20 bytes each.
+/// Messages may have any lengths (0 included; data[i] may then be null) and alignments, and
+/// may share or overlap buffers. Throws std::invalid_argument for a negative count or an
+/// unsupported kernel.
+///
+/// With ShaNi the messages go in pairs, the longest two together, then the
+/// next two, and so on: a pair runs interleaved while both have blocks left,
+/// then the longer one finishes alone (one stream, SHA-NI). So messages of
+/// similar lengths give full throughput, and an odd one out runs alone.
+void sha1_many(const uint8_t* const* data, const size_t* sizes, int count, uint8_t (*out)[20],
+               ShaKernel kernel = sha_kernel_best());
+
+/// The SHA-256 of each of `count` (>= 0) messages, 32 bytes each; otherwise as sha1_many.
+void sha256_many(const uint8_t* const* data, const size_t* sizes, int count, uint8_t (*out)[32],
+                 ShaKernel kernel = sha_kernel_best());
+
+}  // namespace hm
