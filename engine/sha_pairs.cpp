@@ -41,7 +41,11 @@ void digest_openssl(const EVP_MD* md, const uint8_t* data, size_t size, uint8_t*
 /// zeros and the length in bits as a big-endian 64-bit number.
 class PaddedMessage {
  public:
-  PaddedMessage(const uint8_t* data, size_t size) {
+  PaddedMessage() = default;  // done, until reset
+  PaddedMessage(const PaddedMessage&) = delete;  // runs_ may point into tail_
+  PaddedMessage& operator=(const PaddedMessage&) = delete;
+
+  void reset(const uint8_t* data, size_t size) {
     const size_t whole = size / kBlock, rest = size % kBlock;
     // The 0x80 byte and the 8 length bytes must fit after the rest.
     const size_t tail_blocks = rest + 1 + 8 <= kBlock ? 1 : 2;
@@ -55,8 +59,6 @@ class PaddedMessage {
     runs_[1] = {tail_, tail_blocks};
     run_ = whole ? 0 : 1;
   }
-  PaddedMessage(const PaddedMessage&) = delete;  // runs_ may point into tail_
-  PaddedMessage& operator=(const PaddedMessage&) = delete;
 
   bool done() const { return run_ == 2; }
   /// The next blocks, contiguous: `left()` of them from `next()`.
@@ -76,8 +78,8 @@ class PaddedMessage {
     size_t n;
   };
   alignas(16) uint8_t tail_[2 * kBlock];
-  Run runs_[2];
-  int run_;
+  Run runs_[2] = {};
+  int run_ = 2;
 };
 
 HM_TARGET_SHA HM_ALWAYS_INLINE __m128i load_block_part(const uint8_t* p, int i, __m128i order) {
@@ -274,59 +276,62 @@ struct Sha256Ni {
   }
 };
 
-/// One message alone: its blocks run by run.
+/// One of the two streams the ShaNi kernel runs: the message it hashes now.
 template <class Algo>
-HM_TARGET_SHA void hash_one(const uint8_t* data, size_t size, uint8_t* out) {
-  PaddedMessage m(data, size);
-  typename Algo::State s = Algo::init();
-  for (; !m.done(); m.consume(m.left())) {
-    const uint8_t* p = m.next();
-    Algo::template blocks<1>(&s, &p, m.left());
-  }
-  Algo::store(s, out);
-}
+struct Stream {
+  PaddedMessage msg;
+  typename Algo::State state;
+  uint8_t* out = nullptr;  // where its digest goes; null while idle
+};
 
-/// Two messages interleaved while both have blocks, then the longer one alone.
+/// The ShaNi kernel: two streams, each taking the next message as soon as its
+/// own is done, so they run interleaved until the last message; only the end
+/// of that one runs alone. The longest go first, which keeps that end short.
 template <class Algo>
-HM_TARGET_SHA void hash_two(const uint8_t* const data[2], const size_t sizes[2],
-                            uint8_t* const out[2]) {
-  PaddedMessage a(data[0], sizes[0]), b(data[1], sizes[1]);
-  typename Algo::State s[2] = {Algo::init(), Algo::init()};
-  while (!a.done() && !b.done()) {
-    const size_t n = std::min(a.left(), b.left());
-    const uint8_t* p[2] = {a.next(), b.next()};
-    Algo::template blocks<2>(s, p, n);
-    a.consume(n);
-    b.consume(n);
-  }
-  for (int j = 0; j < 2; ++j) {
-    PaddedMessage& m = j == 0 ? a : b;
-    for (; !m.done(); m.consume(m.left())) {
-      const uint8_t* p = m.next();
-      Algo::template blocks<1>(&s[j], &p, m.left());
-    }
-  }
-  Algo::store(s[0], out[0]);
-  Algo::store(s[1], out[1]);
-}
-
-/// The ShaNi kernel: the messages paired longest with longest, so that a
-/// pair's lengths differ as little as they can.
-template <class Algo>
-void hash_pairs(const uint8_t* const* data, const size_t* sizes, int count,
-                uint8_t (*out)[Algo::kDigest]) {
+void hash_streams(const uint8_t* const* data, const size_t* sizes, int count,
+                  uint8_t (*out)[Algo::kDigest]) {
   std::vector<int> order(static_cast<size_t>(count));
   std::iota(order.begin(), order.end(), 0);
   std::stable_sort(order.begin(), order.end(), [&](int x, int y) { return sizes[x] > sizes[y]; });
-  int i = 0;
-  for (; i + 1 < count; i += 2) {
-    const int x = order[i], y = order[i + 1];
-    const uint8_t* const pair_data[2] = {data[x], data[y]};
-    const size_t pair_sizes[2] = {sizes[x], sizes[y]};
-    uint8_t* const pair_out[2] = {out[x], out[y]};
-    hash_two<Algo>(pair_data, pair_sizes, pair_out);
+  int next = 0;
+  Stream<Algo> st[2];
+  // Gives an idle stream the next message, if one is left.
+  auto take_next = [&](Stream<Algo>& x) {
+    if (next == count) return;
+    const int i = order[next++];
+    x.msg.reset(data[i], sizes[i]);
+    x.state = Algo::init();
+    x.out = out[i];
+  };
+  // Writes the digest of a stream whose message is done, and refills it.
+  auto retire_if_done = [&](Stream<Algo>& x) {
+    if (!x.out || !x.msg.done()) return;
+    Algo::store(x.state, x.out);
+    x.out = nullptr;
+    take_next(x);
+  };
+  take_next(st[0]);
+  take_next(st[1]);
+  while (st[0].out && st[1].out) {
+    const size_t n = std::min(st[0].msg.left(), st[1].msg.left());
+    const uint8_t* p[2] = {st[0].msg.next(), st[1].msg.next()};
+    typename Algo::State s[2] = {st[0].state, st[1].state};
+    Algo::template blocks<2>(s, p, n);
+    for (int j = 0; j < 2; ++j) {
+      st[j].state = s[j];
+      st[j].msg.consume(n);
+      retire_if_done(st[j]);
+    }
   }
-  if (i < count) hash_one<Algo>(data[order[i]], sizes[order[i]], out[order[i]]);
+  // No message left to pair with: the other stream finishes alone.
+  for (Stream<Algo>& x : st) {
+    while (x.out) {
+      const uint8_t* p = x.msg.next();
+      Algo::template blocks<1>(&x.state, &p, x.msg.left());
+      x.msg.consume(x.msg.left());
+      retire_if_done(x);
+    }
+  }
 }
 
 #endif  // HM_HAVE_SHA_NI
@@ -380,7 +385,7 @@ void sha1_many(const uint8_t* const* data, const size_t* sizes, int count, uint8
   check_args("sha1_many", count, kernel);
 #if HM_HAVE_SHA_NI
   if (kernel == ShaKernel::ShaNi) {
-    hash_pairs<Sha1Ni>(data, sizes, count, out);
+    hash_streams<Sha1Ni>(data, sizes, count, out);
     return;
   }
 #endif
@@ -392,7 +397,7 @@ void sha256_many(const uint8_t* const* data, const size_t* sizes, int count, uin
   check_args("sha256_many", count, kernel);
 #if HM_HAVE_SHA_NI
   if (kernel == ShaKernel::ShaNi) {
-    hash_pairs<Sha256Ni>(data, sizes, count, out);
+    hash_streams<Sha256Ni>(data, sizes, count, out);
     return;
   }
 #endif

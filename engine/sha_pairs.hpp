@@ -31,10 +31,10 @@ const char* sha_kernel_name(ShaKernel kernel);
 /// may share or overlap buffers. Throws std::invalid_argument for a negative count or an
 /// unsupported kernel.
 ///
-/// With ShaNi the messages go in pairs, the longest two together, then the
-/// next two, and so on: a pair runs interleaved while both have blocks left,
-/// then the longer one finishes alone (one stream, SHA-NI). So messages of
-/// similar lengths give full throughput, and an odd one out runs alone.
+/// With ShaNi two streams run interleaved, the longest messages first: each
+/// stream takes the next message as soon as its own is done, so only the end
+/// of the last message runs alone (one stream, SHA-NI). A single message, or
+/// one far longer than all the others together, gets one stream's speed.
 void sha1_many(const uint8_t* const* data, const size_t* sizes, int count, uint8_t (*out)[20],
                ShaKernel kernel = sha_kernel_best());
 

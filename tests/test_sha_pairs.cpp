@@ -126,18 +126,34 @@ TEST_P(ShaPairs, RandomLengths) {
   }
 }
 
-TEST_P(ShaPairs, VeryDifferentLengthsInAPair) {
+TEST_P(ShaPairs, VeryDifferentLengths) {
   std::mt19937_64 rng(4);
   const std::vector<uint8_t> big = random_bytes(rng, (1 << 20) + 13);
   const std::vector<uint8_t> small = random_bytes(rng, 200);
-  // A pair: 1 MB beside 0 bytes (null data), beside a few bytes, and either order.
+  // Two: 1 MB beside 0 bytes (null data) or a few bytes, either order.
   for (size_t small_size : {0, 1, 3, 55, 64, 200}) {
     const uint8_t* tiny = small_size ? small.data() : nullptr;
     check({big.data() + 1, tiny}, {big.size() - 1, small_size});
     check({tiny, big.data()}, {small_size, big.size()});
   }
-  // Three messages: a pair of the long ones, the short one alone.
+  // Three messages: the long one beside the other two in turn.
   check({small.data(), big.data(), big.data() + 5}, {100, big.size(), 4096});
+  // The long one in one stream while the other goes through seven short ones.
+  for (int big_slot : {0, 3, 7}) {
+    const std::vector<size_t> small_sizes = {0, 1, 3, 55, 64, 100, 200};
+    std::vector<const uint8_t*> data;
+    std::vector<size_t> sizes;
+    for (int i = 0, s = 0; i < kMaxCount; ++i) {
+      if (i == big_slot) {
+        data.push_back(big.data() + 1);
+        sizes.push_back(big.size() - 1);
+      } else {
+        data.push_back(small_sizes[s] ? small.data() : nullptr);
+        sizes.push_back(small_sizes[s++]);
+      }
+    }
+    check(data, sizes);
+  }
 }
 
 TEST_P(ShaPairs, UnalignedStarts) {
