@@ -1,9 +1,10 @@
-// SHA-1 and SHA-256 of several independent messages, two at a time: with the
-// x86 SHA extensions one message's rounds form a single dependency chain
+// SHA-1 and SHA-256 of several independent messages, a few at a time: with
+// the x86 SHA extensions one message's rounds form a single dependency chain
 // through sha1rnds4 / sha256rnds2, whose latency is longer than their issue
-// interval, so two messages' rounds interleaved in one loop (two sets of state
-// registers) keep the SHA unit busier. The scalar kernel is OpenSSL's digest
-// per message, one after another.
+// interval, so several messages' rounds interleaved in one loop (a set of
+// state registers each) keep the SHA unit busier: three streams for SHA-1,
+// two for SHA-256 (where two already saturate it). The scalar kernel is
+// OpenSSL's digest per message, one after another.
 #pragma once
 
 #include <stddef.h>
@@ -14,7 +15,7 @@ namespace hm {
 /// The instruction set sha1_many and sha256_many run with.
 enum class ShaKernel {
   Scalar,  ///< OpenSSL's SHA-1 / SHA-256 (EVP), message by message
-  ShaNi,   ///< two messages interleaved with the SHA extensions (SHA-NI, SSE4.1)
+  ShaNi,   ///< messages interleaved, 3 (SHA-1) or 2 (SHA-256), with SHA-NI + SSE4.1
 };
 
 /// Whether this CPU can run `kernel`.
@@ -31,14 +32,15 @@ const char* sha_kernel_name(ShaKernel kernel);
 /// may share or overlap buffers. Throws std::invalid_argument for a negative count or an
 /// unsupported kernel.
 ///
-/// With ShaNi two streams run interleaved, the longest messages first: each
-/// stream takes the next message as soon as its own is done, so only the end
-/// of the last message runs alone (one stream, SHA-NI). A single message, or
-/// one far longer than all the others together, gets one stream's speed.
+/// With ShaNi three streams run interleaved, the longest messages first: each
+/// stream takes the next message as soon as its own is done, so only the ends
+/// of the last messages run with fewer streams. A single message, or one far
+/// longer than all the others together, gets one stream's speed (OpenSSL's).
 void sha1_many(const uint8_t* const* data, const size_t* sizes, int count, uint8_t (*out)[20],
                ShaKernel kernel = sha_kernel_best());
 
-/// The SHA-256 of each of `count` (>= 0) messages, 32 bytes each; otherwise as sha1_many.
+/// The SHA-256 of each of `count` (>= 0) messages, 32 bytes each; otherwise as sha1_many,
+/// but with two streams.
 void sha256_many(const uint8_t* const* data, const size_t* sizes, int count, uint8_t (*out)[32],
                  ShaKernel kernel = sha_kernel_best());
 
