@@ -1,13 +1,13 @@
 // MD5, SHA-1 and SHA-256 of eight messages: OpenSSL one message after
 // another beside md5_lanes (the eight messages at once in AVX2 lanes) and
-// sha1_many / sha256_many (two messages at a time, interleaved with SHA-NI).
-// Bytes/s counts message bytes.
+// sha1_many / sha256_many (three or two messages at a time, interleaved with
+// SHA-NI). Bytes/s counts message bytes.
 //
-// Names: BM_<Md5|Sha1|Sha256>_<OpenSSL|Lanes|Pairs>/case:C[/kernel:K],
+// Names: BM_<Md5|Sha1|Sha256>_<OpenSSL|Lanes|Many>/case:C[/kernel:K],
 // labelled: C > 0 is eight messages of C bytes ("size:C"), -1 eight sizes
 // between 20 and 200 kB ("mixed"), -2 a single 8 MB message ("one_long":
-// md5_lanes then runs one lane of eight, the SHA pairs one stream). K is the
-// Md5Kernel (1: Avx2) or the ShaKernel (1: ShaNi).
+// md5_lanes then runs one lane of eight, sha1_many and sha256_many one
+// stream). K is the Md5Kernel (1: Avx2) or the ShaKernel (1: ShaNi).
 #include <benchmark/benchmark.h>
 #include <openssl/evp.h>
 
@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "md5_lanes.hpp"
-#include "sha_pairs.hpp"
+#include "sha_many.hpp"
 
 namespace {
 
@@ -119,7 +119,7 @@ void BM_Sha_OpenSSL(benchmark::State& state) {
 /// sha1_many or sha256_many over all the messages in one call.
 template <int kDigest, void (*kMany)(const uint8_t* const*, const size_t*, int, uint8_t (*)[kDigest],
                                      hm::ShaKernel)>
-void BM_Sha_Pairs(benchmark::State& state) {
+void BM_Sha_Many(benchmark::State& state) {
   const auto kernel = static_cast<hm::ShaKernel>(state.range(1));
   if (!hm::sha_kernel_supported(kernel)) {
     state.SkipWithError("kernel not supported on this CPU");
@@ -139,23 +139,23 @@ void ShaCases(benchmark::internal::Benchmark* b) {
   for (int64_t which : {int64_t{4096}, int64_t{65536}, kMixed, kOneLong}) b->Arg(which);
 }
 
-void ShaPairCases(benchmark::internal::Benchmark* b) {
+void ShaManyCases(benchmark::internal::Benchmark* b) {
   for (int64_t which : {int64_t{4096}, int64_t{65536}, kMixed, kOneLong})
     b->Args({which, static_cast<int64_t>(hm::ShaKernel::ShaNi)});
 }
 
 void BM_Sha1_OpenSSL(benchmark::State& state) { BM_Sha_OpenSSL<EVP_sha1>(state); }
-void BM_Sha1_Pairs(benchmark::State& state) { BM_Sha_Pairs<20, hm::sha1_many>(state); }
+void BM_Sha1_Many(benchmark::State& state) { BM_Sha_Many<20, hm::sha1_many>(state); }
 void BM_Sha256_OpenSSL(benchmark::State& state) { BM_Sha_OpenSSL<EVP_sha256>(state); }
-void BM_Sha256_Pairs(benchmark::State& state) { BM_Sha_Pairs<32, hm::sha256_many>(state); }
+void BM_Sha256_Many(benchmark::State& state) { BM_Sha_Many<32, hm::sha256_many>(state); }
 
 }  // namespace
 
 BENCHMARK(BM_Md5_OpenSSL)->ArgName("case")->Apply(Cases)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Md5_Lanes)->ArgNames({"case", "kernel"})->Apply(LaneCases)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Sha1_OpenSSL)->ArgName("case")->Apply(ShaCases)->Unit(benchmark::kMicrosecond);
-BENCHMARK(BM_Sha1_Pairs)->ArgNames({"case", "kernel"})->Apply(ShaPairCases)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Sha1_Many)->ArgNames({"case", "kernel"})->Apply(ShaManyCases)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Sha256_OpenSSL)->ArgName("case")->Apply(ShaCases)->Unit(benchmark::kMicrosecond);
-BENCHMARK(BM_Sha256_Pairs)->ArgNames({"case", "kernel"})->Apply(ShaPairCases)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Sha256_Many)->ArgNames({"case", "kernel"})->Apply(ShaManyCases)->Unit(benchmark::kMicrosecond);
 
 BENCHMARK_MAIN();

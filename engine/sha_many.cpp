@@ -1,4 +1,4 @@
-#include "sha_pairs.hpp"
+#include "sha_many.hpp"
 
 #include <openssl/evp.h>
 #include <string.h>

@@ -1,5 +1,5 @@
-// sha1_many and sha256_many (SHA-1 / SHA-256 of several messages, two at a
-// time) against OpenSSL's SHA-1 and SHA-256, an independent implementation,
+// sha1_many and sha256_many (SHA-1 / SHA-256 of several messages, a few
+// interleaved) against OpenSSL's SHA-1 and SHA-256, an independent implementation,
 // and against the FIPS 180 example digests, for every kernel this CPU runs.
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "digest.hpp"
-#include "sha_pairs.hpp"
+#include "sha_many.hpp"
 
 namespace hm {
 
@@ -38,7 +38,7 @@ std::vector<uint8_t> random_bytes(std::mt19937_64& rng, size_t size) {
   return bytes;
 }
 
-class ShaPairs : public ::testing::TestWithParam<ShaKernel> {
+class ShaMany : public ::testing::TestWithParam<ShaKernel> {
  protected:
   void SetUp() override {
     if (!sha_kernel_supported(GetParam())) {
@@ -70,7 +70,7 @@ class ShaPairs : public ::testing::TestWithParam<ShaKernel> {
   }
 };
 
-TEST_P(ShaPairs, EveryCount) {
+TEST_P(ShaMany, EveryCount) {
   std::mt19937_64 rng(1);
   const std::vector<uint8_t> buf = random_bytes(rng, 4096);
   for (int count = 0; count <= kMaxCount; ++count) {
@@ -84,12 +84,12 @@ TEST_P(ShaPairs, EveryCount) {
   }
 }
 
-TEST_P(ShaPairs, PaddingBoundaries) {
+TEST_P(ShaMany, PaddingBoundaries) {
   // Lengths around the one/two padding block split (55/56) and block edges.
   const size_t kLengths[] = {0, 1, 55, 56, 57, 63, 64, 65, 119, 120, 121, 127, 128, 129, 191, 192};
   std::mt19937_64 rng(2);
   const std::vector<uint8_t> buf = random_bytes(rng, 256);
-  // All messages one length, every length beside every other in a pair, and
+  // All messages one length, every length beside every other (two messages), and
   // every rotation of the list, eight at a time.
   for (size_t len : kLengths) {
     check(std::vector<const uint8_t*>(kMaxCount, buf.data()), std::vector<size_t>(kMaxCount, len));
@@ -108,7 +108,7 @@ TEST_P(ShaPairs, PaddingBoundaries) {
   }
 }
 
-TEST_P(ShaPairs, RandomLengths) {
+TEST_P(ShaMany, RandomLengths) {
   std::mt19937_64 rng(3);
   for (int round = 0; round < 20; ++round) {
     const int count = 1 + static_cast<int>(rng() % kMaxCount);
@@ -126,7 +126,7 @@ TEST_P(ShaPairs, RandomLengths) {
   }
 }
 
-TEST_P(ShaPairs, VeryDifferentLengths) {
+TEST_P(ShaMany, VeryDifferentLengths) {
   std::mt19937_64 rng(4);
   const std::vector<uint8_t> big = random_bytes(rng, (1 << 20) + 13);
   const std::vector<uint8_t> small = random_bytes(rng, 200);
@@ -156,7 +156,7 @@ TEST_P(ShaPairs, VeryDifferentLengths) {
   }
 }
 
-TEST_P(ShaPairs, UnalignedStarts) {
+TEST_P(ShaMany, UnalignedStarts) {
   std::mt19937_64 rng(5);
   const std::vector<uint8_t> buf = random_bytes(rng, 8192);
   for (size_t offset = 0; offset < 32; ++offset) {
@@ -170,7 +170,7 @@ TEST_P(ShaPairs, UnalignedStarts) {
   }
 }
 
-TEST_P(ShaPairs, SameBufferTwice) {
+TEST_P(ShaMany, SameBufferTwice) {
   std::mt19937_64 rng(6);
   const std::vector<uint8_t> buf = random_bytes(rng, 5000);
   check({buf.data(), buf.data()}, {5000, 5000});
@@ -178,7 +178,7 @@ TEST_P(ShaPairs, SameBufferTwice) {
   check({buf.data(), buf.data(), buf.data() + 1, buf.data()}, {5000, 4999, 4999, 64});
 }
 
-TEST_P(ShaPairs, MoreThanEightMessages) {
+TEST_P(ShaMany, MoreThanEightMessages) {
   std::mt19937_64 rng(7);
   const std::vector<uint8_t> buf = random_bytes(rng, 3000);
   const int count = 13;
@@ -197,7 +197,7 @@ TEST_P(ShaPairs, MoreThanEightMessages) {
   }
 }
 
-TEST_P(ShaPairs, Fips180Examples) {
+TEST_P(ShaMany, Fips180Examples) {
   // The FIPS 180 examples (NIST's "Cryptographic Standards and Guidelines:
   // Examples with Intermediate Values" for SHA-1 and SHA-256), plus one
   // million 'a' (FIPS 180-1 / 180-2 appendices).
@@ -238,7 +238,7 @@ TEST_P(ShaPairs, Fips180Examples) {
   }
 }
 
-TEST_P(ShaPairs, NegativeCountThrows) {
+TEST_P(ShaMany, NegativeCountThrows) {
   const uint8_t byte = 0;
   const uint8_t* data[1] = {&byte};
   size_t sizes[1] = {1};
@@ -250,12 +250,12 @@ TEST_P(ShaPairs, NegativeCountThrows) {
   EXPECT_NO_THROW(sha256_many(data, sizes, 0, out256, GetParam()));
 }
 
-INSTANTIATE_TEST_SUITE_P(ShaPairs, ShaPairs, ::testing::Values(ShaKernel::Scalar, ShaKernel::ShaNi),
+INSTANTIATE_TEST_SUITE_P(ShaMany, ShaMany, ::testing::Values(ShaKernel::Scalar, ShaKernel::ShaNi),
                          [](const ::testing::TestParamInfo<ShaKernel>& info) {
                            return std::string(sha_kernel_name(info.param));
                          });
 
-TEST(ShaPairsKernel, NamesAndBest) {
+TEST(ShaManyKernel, NamesAndBest) {
   EXPECT_STREQ(sha_kernel_name(ShaKernel::Scalar), "scalar");
   EXPECT_STREQ(sha_kernel_name(ShaKernel::ShaNi), "shani");
   EXPECT_TRUE(sha_kernel_supported(ShaKernel::Scalar));
@@ -265,7 +265,7 @@ TEST(ShaPairsKernel, NamesAndBest) {
   }
 }
 
-TEST(ShaPairsKernel, UnsupportedKernelThrows) {
+TEST(ShaManyKernel, UnsupportedKernelThrows) {
   if (sha_kernel_supported(ShaKernel::ShaNi)) GTEST_SKIP() << "this CPU runs every kernel";
   const uint8_t byte = 0;
   const uint8_t* data[1] = {&byte};
