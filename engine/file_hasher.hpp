@@ -36,7 +36,8 @@ struct HashOptions {
 void set_pdq_result(const pdq::PdqResult& result, bool dihedral, HashRecord& record);
 
 /// Files up to this size are read side by side in a group (hash_files) so
-/// that their MD5s run together in SIMD lanes; larger ones are hashed alone.
+/// that their digests run together (MD5 in SIMD lanes, SHA-1 and SHA-256 in
+/// interleaved SHA-NI streams); larger ones are hashed alone.
 constexpr uint64_t kLaneFileBytes = 8u << 20;
 
 /// Hashes files, reusing its buffers. One per thread.
@@ -47,8 +48,9 @@ class FileHasher {
   /// Never throws for bad input: problems become record.error.
   HashRecord hash_file(const std::string& path);
   /// The records of up to kMd5Lanes files, exactly as hash_file gives them,
-  /// in order: the files are read side by side and their MD5s computed
-  /// together in SIMD lanes (md5_lanes), a serial chain one file at a time.
+  /// in order: the files are read side by side and their digests computed
+  /// together (md5_lanes, sha1_many, sha256_many): each digest of one file
+  /// is a serial chain that leaves most of the core idle.
   void hash_files(const std::vector<std::string>& paths, std::vector<HashRecord>& out);
   /// The same for bytes already in memory (digests and hashes; no read stage).
   HashRecord hash_bytes(const std::string& path, const uint8_t* data, size_t size);
@@ -71,9 +73,18 @@ class FileHasher {
 
   /// Reads the whole regular file into `buffer`; returns "" or the error.
   std::string read_file(const std::string& path, Buffer& buffer);
-  /// hash_bytes with the MD5 already computed (lower-case hex), or null.
+  /// The digests the options ask for, lower-case hex ("" for the others).
+  struct Digests {
+    std::string md5, sha1, sha256;
+  };
+  /// Digests of n messages (n <= kMd5Lanes), computed together.
+  void digest_all(const uint8_t* const* data, const size_t* sizes, int n, Digests* out) const;
+  /// digest_all, or the reason it failed ("digest: ...").
+  std::string digest_or_error(const uint8_t* const* data, const size_t* sizes, int n,
+                              Digests* out) const;
+  /// hash_bytes with the digests already computed.
   HashRecord hash_bytes(const std::string& path, const uint8_t* data, size_t size,
-                        const std::string* md5_hex);
+                        const Digests& digests);
 
   HashOptions options_;
   std::vector<Buffer> buffers_;  ///< [kMd5Lanes]; hash_file uses the first
