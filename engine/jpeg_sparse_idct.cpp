@@ -35,6 +35,31 @@ constexpr int kMinOutput = -384, kMaxOutput = 383;
 /// Blocks read on more rows cost less through libjpeg's SIMD transform.
 constexpr int kMaxPartialRows = 2;
 
+/// Whether the hook pays for a component: every block then costs a call
+/// through it (about 20 cycles here, beside libjpeg's 65 for a whole AVX2
+/// transform), a skipped block saves the transform and a block transformed
+/// on its rows about 25 (the row transform, batched, costs some 20).
+bool hook_pays(const PlaneReads& reads, bool partial) {
+  constexpr long kSkipGain = 65, kPartialGain = 25, kHookCost = 20;
+  long skipped_rows = 0, partial_rows = 0, whole_rows = 0, read_cols = 0;
+  for (const uint8_t mask : reads.rows) {
+    const unsigned rest = mask & (mask - 1u);
+    if (mask == 0) {
+      ++skipped_rows;
+    } else if (partial && (rest & (rest - 1u)) == 0) {
+      ++partial_rows;
+    } else {
+      ++whole_rows;
+    }
+  }
+  for (const uint8_t c : reads.cols) read_cols += c != 0;
+  const long cols = (long)reads.cols.size();
+  const long skipped = skipped_rows * cols + (partial_rows + whole_rows) * (cols - read_cols);
+  const long gain = kSkipGain * skipped + kPartialGain * partial_rows * read_cols -
+                    kHookCost * whole_rows * read_cols;
+  return gain > 0;
+}
+
 /// One 1-D pass of jidctint.c before its descale: out[r] for outputs r of the
 /// inputs in[k] (frequency k), in the reference's butterfly.
 void islow_1d(const int64_t in[8], int64_t out[8]) {
@@ -281,15 +306,19 @@ bool SparseIdct::install(jpeg_decompress_struct& cinfo, SparseIdctKernel kernel)
   kernel_ = kernel;
   partial_ = kernel != SparseIdctKernel::Scalar && cinfo.dct_method == JDCT_ISLOW;
   comps_.assign((size_t)cinfo.num_components, Component{});
+  bool hooked = false;
   for (int ci = 0; ci < cinfo.num_components; ++ci) {
+    // Components whose reads spare little keep libjpeg's transform, uncalled by us.
+    if (!hook_pays(reads_[ci], partial_)) continue;
     const jpeg_component_info& comp = cinfo.comp_info[ci];
     comps_[ci].libjpeg = cinfo.idct->inverse_DCT[ci];
     if (partial_) comps_[ci].table.set(static_cast<const int16_t*>(comp.dct_table));
     comps_[ci].rows_per_imcu = comp.v_samp_factor * DCTSIZE;
     cinfo.idct->inverse_DCT[ci] = &SparseIdct::hook;
+    hooked = true;
   }
-  cinfo.client_data = this;
-  return true;
+  if (hooked) cinfo.client_data = this;
+  return hooked;
 }
 
 void SparseIdct::hook(j_decompress_ptr cinfo, jpeg_component_info* compptr, JCOEFPTR coef,

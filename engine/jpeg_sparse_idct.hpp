@@ -77,9 +77,10 @@ class SparseIdct {
  public:
   /// What will be read of each component's plane, filled before install().
   std::vector<PlaneReads>& plane_reads() { return reads_; }
-  /// After jpeg_start_decompress with raw_data_out. Does nothing (returns
-  /// false) unless every component has its plane_reads and unscaled 8 x 8
-  /// blocks; the row transform only for JDCT_ISLOW.
+  /// After jpeg_start_decompress with raw_data_out: hooks the components
+  /// whose reads spare enough work to pay for the hook (false when none).
+  /// Does nothing unless every component has its plane_reads and unscaled
+  /// 8 x 8 blocks; the row transform only for JDCT_ISLOW.
   bool install(jpeg_decompress_struct& cinfo, SparseIdctKernel kernel = sparse_idct_kernel_best());
   /// Before each jpeg_read_raw_data: the arrays it writes and their iMCU row.
   void next_read(JSAMPARRAY* arrays, int imcu_row) {

@@ -460,6 +460,27 @@ TEST(JpegRawIdctSkip, SkipsOnlyBlocksNothingReads) {
   }
 }
 
+TEST(JpegRawIdctSkip, HooksOnlyWhereItPays) {
+  // The pre-resize of a 1024 x 1100 image reads four rows of most blocks and
+  // every block column: nothing to spare, so libjpeg is left alone. At
+  // 4700 x 3300 a luma block is read on one or two rows, or not at all.
+  for (const Variant& v : {Variant{1024, 1100, 2, false, false, false},
+                           Variant{4700, 3300, 2, false, false, false}}) {
+    SCOPED_TRACE(v.name());
+    const std::vector<uint8_t> bytes = encode_variant(v);
+    FixedSink sink(preresize_selection(v.width, v.height));
+    hm::SparseIdct::Counts counts;
+    raw_decode(bytes, hm::jpeg_raw_kernel_best(), sink, &counts);
+    expect_selected_pixels(sink, full_decode(bytes), v.width, false);
+    const long spared = counts.skipped + counts.partial;
+    if (v.width == 1024) {
+      EXPECT_EQ(spared + counts.whole, 0);
+    } else {
+      EXPECT_GT(spared, counts.whole);
+    }
+  }
+}
+
 TEST(JpegRawEvenColumns, DecoderTakesTheRawPathWhereItPays) {
   // With the AVX2 kernel the pre-resize of a 1024- or 1025-wide image takes
   // the raw path at any height; without it only where half the rows are skipped.
