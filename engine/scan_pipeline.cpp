@@ -20,8 +20,13 @@ namespace {
 /// cache, and the kernel's own readahead serves one long read.
 constexpr uint64_t kMaxReadAheadBytes = uint64_t(8) << 20;
 /// Records in flight per worker: enough that a slow file does not idle the
-/// others, few enough that memory stays small.
-constexpr size_t kRecordsInFlightPerThread = 16;
+/// others (a 24 MP photo takes as long as some 30 ordinary ones, and workers
+/// take files 8 at a time), few enough that memory stays small: a record is
+/// a path and its hashes.
+constexpr size_t kRecordsInFlightPerThread = 64;
+/// With the PDQ deferred to the GPU a record holds its pre-resized pixels
+/// (up to 1 MB) until its batch is hashed: fewer.
+constexpr size_t kDeferredRecordsInFlightPerThread = 16;
 
 }  // namespace
 
@@ -131,7 +136,10 @@ void ScanPipeline::run(const Pull& pull, const Deliver& deliver) {
     pending.clear();
   };
   run_ordered<std::vector<SourceItem>, std::vector<HashRecord>>(
-      threads, std::max<size_t>(1, (size_t)threads * kRecordsInFlightPerThread / group),
+      threads,
+      std::max<size_t>(1, (size_t)threads *
+                              (deferred_ ? kDeferredRecordsInFlightPerThread : kRecordsInFlightPerThread) /
+                              group),
       [&](std::vector<SourceItem>& items) {
         items.clear();
         const size_t take = read_ahead.queued() >= whole_groups ? group : 1;
