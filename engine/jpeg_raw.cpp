@@ -428,7 +428,9 @@ void read_jpeg_raw_selected(jpeg_decompress_struct& cinfo, const PixelSelection&
   buffers.rgb.resize(n);
 
   mark_plane_reads(cinfo, mode, selection, dw, dh, buffers.idct.plane_reads());
-  buffers.idct.install(cinfo);
+  // The portable raw kernel keeps the IDCT portable too (skipping only).
+  buffers.idct.install(cinfo, kernel == JpegRawKernel::Avx2 ? sparse_idct_kernel_best()
+                                                            : SparseIdctKernel::Scalar);
 
   bool maybe_grey = true;
   size_t next_selected = 0;
