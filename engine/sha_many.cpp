@@ -10,6 +10,7 @@
 #include <vector>
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <cpuid.h>
 #include <immintrin.h>
 #define HM_HAVE_SHA_NI 1
 // The kernels carry their own target, so the build needs no -msha and the
@@ -377,9 +378,12 @@ bool sha_kernel_supported(ShaKernel kernel) {
     case ShaKernel::ShaNi:
 #if HM_HAVE_SHA_NI
     {
+      // From CPUID itself: clang's __builtin_cpu_supports has no "sha".
+      // Leaf 7 EBX bit 29: SHA extensions; leaf 1 ECX bits 19 and 9: SSE4.1, SSSE3.
       static const bool sha_ni = [] {
-        __builtin_cpu_init();
-        return __builtin_cpu_supports("sha") && __builtin_cpu_supports("sse4.1");
+        unsigned a, b, c, d;
+        if (!__get_cpuid(1, &a, &b, &c, &d) || !(c >> 19 & 1) || !(c >> 9 & 1)) return false;
+        return __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b >> 29 & 1);
       }();
       return sha_ni;
     }
