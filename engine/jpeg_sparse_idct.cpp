@@ -32,8 +32,12 @@ constexpr int kMaxInput = 8191;
 constexpr int kMaxMiddle = 16383;
 constexpr int kMinOutput = -384, kMaxOutput = 383;
 
-/// Blocks read on more rows cost less through libjpeg's SIMD transform.
-constexpr int kMaxPartialRows = 2;
+/// Whether a block read on these rows is transformed on them alone: on one
+/// or two; on more, libjpeg's whole SIMD transform costs less.
+inline bool few_rows(unsigned mask) {
+  const unsigned rest = mask & (mask - 1u);
+  return (rest & (rest - 1u)) == 0;
+}
 
 /// Whether the hook pays for a component: every block then costs a call
 /// through it (about 20 cycles here, beside libjpeg's 65 for a whole AVX2
@@ -43,10 +47,9 @@ bool hook_pays(const PlaneReads& reads, bool partial) {
   constexpr long kSkipGain = 65, kPartialGain = 25, kHookCost = 20;
   long skipped_rows = 0, partial_rows = 0, whole_rows = 0, read_cols = 0;
   for (const uint8_t mask : reads.rows) {
-    const unsigned rest = mask & (mask - 1u);
     if (mask == 0) {
       ++skipped_rows;
-    } else if (partial && (rest & (rest - 1u)) == 0) {
+    } else if (partial && few_rows(mask)) {
       ++partial_rows;
     } else {
       ++whole_rows;
@@ -337,8 +340,7 @@ void SparseIdct::hook(j_decompress_ptr cinfo, jpeg_component_info* compptr, JCOE
         ++self->counts_.skipped;
         return;
       }
-      const unsigned rest = mask & (mask - 1);
-      if (self->partial_ && (rest & (rest - 1)) == 0) {
+      if (self->partial_ && few_rows(mask)) {
         // libjpeg reuses its coefficient buffer: queue a copy.
         memcpy(self->coef_[self->queued_], coef, sizeof(self->coef_[0]));
         self->pending_[self->queued_++] =
