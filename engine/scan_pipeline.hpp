@@ -41,7 +41,8 @@ struct PipelineOptions {
 /// cuda backend workers stop at the pre-resized image and the delivering stage
 /// hashes `batch` images at a time on the device; lists that want batches
 /// (cuda-flat, FAISS's hnsw and ivf) are searched there too, with OpenMP on
-/// `threads` threads. At most a few results per worker are in flight.
+/// `threads` threads. At most 64 records per worker are in flight (16 when
+/// they hold pre-resized images for the GPU), so memory stays bounded.
 class ScanPipeline {
  public:
   /// Opens the GPU (cuda backend with PDQ asked for: throws
