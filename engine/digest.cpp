@@ -16,15 +16,25 @@ std::string to_hex(const uint8_t* data, size_t size) {
   return hex;
 }
 
-std::string hex_digest(DigestType type, const uint8_t* data, size_t size) {
+size_t digest_size(DigestType type) {
+  return type == DigestType::Md5 ? 16 : type == DigestType::Sha1 ? 20 : 32;
+}
+
+void digest_bytes(DigestType type, const uint8_t* data, size_t size, uint8_t* out) {
   const EVP_MD* md = type == DigestType::Md5    ? EVP_md5()
                      : type == DigestType::Sha1 ? EVP_sha1()
                                                 : EVP_sha256();
-  unsigned char out[EVP_MAX_MD_SIZE];
+  static const uint8_t kEmpty = 0;  // OpenSSL wants a pointer even for no bytes
   unsigned int len = 0;
-  if (EVP_Digest(data, size, out, &len, md, nullptr) != 1)
+  if (EVP_Digest(size ? data : &kEmpty, size, out, &len, md, nullptr) != 1 ||
+      len != digest_size(type))
     throw std::runtime_error("OpenSSL digest failed");
-  return to_hex(out, len);
+}
+
+std::string hex_digest(DigestType type, const uint8_t* data, size_t size) {
+  uint8_t out[32];
+  digest_bytes(type, data, size, out);
+  return to_hex(out, digest_size(type));
 }
 
 }  // namespace hm

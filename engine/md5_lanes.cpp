@@ -1,11 +1,12 @@
 #include "md5_lanes.hpp"
 
-#include <openssl/evp.h>
 #include <string.h>
 
 #include <algorithm>
 #include <stdexcept>
 #include <string>
+
+#include "digest.hpp"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
@@ -20,13 +21,6 @@ namespace hm {
 namespace {
 
 constexpr size_t kBlock = 64;
-
-void md5_openssl(const uint8_t* data, size_t size, uint8_t out[16]) {
-  static const uint8_t kEmpty = 0;
-  unsigned int len = 0;
-  if (EVP_Digest(size ? data : &kEmpty, size, out, &len, EVP_md5(), nullptr) != 1 || len != 16)
-    throw std::runtime_error("OpenSSL MD5 failed");
-}
 
 #if HM_HAVE_AVX2_MD5
 
@@ -280,7 +274,8 @@ void md5_mixed(const uint8_t* const* data, const size_t* sizes, int count, uint8
   }
   if (k > 0) md5_lanes_avx2(lane_data, lane_sizes, k, lane_out);
   for (int j = 0; j < k; ++j) memcpy(out[order[j]], lane_out[j], 16);
-  for (int j = k; j < count; ++j) md5_openssl(data[order[j]], sizes[order[j]], out[order[j]]);
+  for (int j = k; j < count; ++j)
+    digest_bytes(DigestType::Md5, data[order[j]], sizes[order[j]], out[order[j]]);
 }
 
 #endif  // HM_HAVE_AVX2_MD5
@@ -337,7 +332,7 @@ void md5_lanes(const uint8_t* const* data, const size_t* sizes, int count, uint8
     return;
   }
 #endif
-  for (int i = 0; i < count; ++i) md5_openssl(data[i], sizes[i], out[i]);
+  for (int i = 0; i < count; ++i) digest_bytes(DigestType::Md5, data[i], sizes[i], out[i]);
 }
 
 }  // namespace hm

@@ -1,6 +1,5 @@
 #include "sha_many.hpp"
 
-#include <openssl/evp.h>
 #include <string.h>
 
 #include <algorithm>
@@ -8,6 +7,8 @@
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include "digest.hpp"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <cpuid.h>
@@ -26,13 +27,6 @@ namespace {
 
 constexpr size_t kBlock = 64;
 
-void digest_openssl(const EVP_MD* md, const uint8_t* data, size_t size, uint8_t* out,
-                    unsigned int digest_size) {
-  static const uint8_t kEmpty = 0;
-  unsigned int len = 0;
-  if (EVP_Digest(size ? data : &kEmpty, size, out, &len, md, nullptr) != 1 || len != digest_size)
-    throw std::runtime_error("OpenSSL SHA digest failed");
-}
 
 #if HM_HAVE_SHA_NI
 
@@ -417,7 +411,7 @@ void sha1_many(const uint8_t* const* data, const size_t* sizes, int count, uint8
     return;
   }
 #endif
-  for (int i = 0; i < count; ++i) digest_openssl(EVP_sha1(), data[i], sizes[i], out[i], 20);
+  for (int i = 0; i < count; ++i) digest_bytes(DigestType::Sha1, data[i], sizes[i], out[i]);
 }
 
 void sha256_many(const uint8_t* const* data, const size_t* sizes, int count, uint8_t (*out)[32],
@@ -429,7 +423,7 @@ void sha256_many(const uint8_t* const* data, const size_t* sizes, int count, uin
     return;
   }
 #endif
-  for (int i = 0; i < count; ++i) digest_openssl(EVP_sha256(), data[i], sizes[i], out[i], 32);
+  for (int i = 0; i < count; ++i) digest_bytes(DigestType::Sha256, data[i], sizes[i], out[i]);
 }
 
 }  // namespace hm
