@@ -306,7 +306,6 @@ bool SparseIdct::install(jpeg_decompress_struct& cinfo, SparseIdctKernel kernel)
     if (cinfo.comp_info[ci].DCT_scaled_size != DCTSIZE || cinfo.idct->inverse_DCT[ci] == nullptr)
       return false;
   cinfo_ = &cinfo;
-  kernel_ = kernel;
   partial_ = kernel != SparseIdctKernel::Scalar && cinfo.dct_method == JDCT_ISLOW;
   comps_.assign((size_t)cinfo.num_components, Component{});
   bool hooked = false;

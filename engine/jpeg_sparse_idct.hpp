@@ -114,7 +114,6 @@ class SparseIdct {
   jpeg_decompress_struct* cinfo_ = nullptr;
   std::vector<PlaneReads> reads_;
   std::vector<Component> comps_;
-  SparseIdctKernel kernel_ = SparseIdctKernel::Scalar;
   bool partial_ = false;  ///< whether blocks are transformed on some rows
   JSAMPARRAY* arrays_ = nullptr;
   int imcu_row_ = 0;
